@@ -1,0 +1,86 @@
+//! Credentials: the Web Credential analog.
+
+use super::*;
+use crate::api;
+
+/// Registers (or replaces) the credential `name` from a JSON configuration.
+///
+/// `config_json` keys: "tenant_id", "client_id", "client_secret" or
+/// "client_secret_env" (the name of an environment variable holding the
+/// secret), "scope" (default "https://graph.microsoft.com/.default"),
+/// "cloud" ("global", "usgov", "usgov-dod", "china": sets the authority
+/// host, Graph host and scope), "authority_host" (default
+/// "https://login.microsoftonline.com"), "graph_base_url" (default
+/// "https://graph.microsoft.com/v1.0"), "token_url" (overrides
+/// authority_host + tenant), "timeout_ms" (per attempt, default 30000),
+/// "connect_timeout_ms" (default 10000), "max_retries" (default 3, at most
+/// 10), "retry_budget_ms" (total waiting between retries, default 180000),
+/// "max_response_bytes" (default 268435456), "ca_file" (extra trusted CA
+/// certificates, PEM), "proxy" (http, https or socks5 URL). Numbers may be
+/// given as JSON numbers or digit strings.
+///
+/// Plain http is accepted only for loopback hosts (the emulator): any other
+/// http endpoint gives MSGRAPH_ERR_REFUSED.
+///
+/// Replacing a credential drops the tokens cached for it. Both strings are
+/// copied; the caller keeps ownership.
+///
+/// Returns MSGRAPH_OK; MSGRAPH_ERR_ARGUMENT (NULL, invalid UTF-8, bad name);
+/// MSGRAPH_ERR_CONFIG (invalid JSON, unknown key, which it names, missing or
+/// invalid value); MSGRAPH_ERR_REFUSED (plain http to a non-loopback host).
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn msgraph_credential_set(name: *const c_char, config_json: *const c_char) -> i32 {
+    ffi_boundary!(PANIC_STATUS, {
+        status_of((|| {
+            let name = str_arg(name, "name")?;
+            let config = str_arg(config_json, "config_json")?;
+            api::credential_set(name, config).map(|_| MSGRAPH_OK)
+        })())
+    })
+}
+
+/// Loads named credentials from a file: a JSON object whose keys are
+/// credential names and whose values are configurations as for
+/// msgraph_credential_set(), e.g.
+/// {"graph": {"tenant_id": "…", "client_id": "…", "client_secret": "…"}}.
+///
+/// The file must be a regular file that group and others cannot access
+/// (chmod 600): otherwise MSGRAPH_ERR_CONFIG. Every entry is validated
+/// before any is registered: on failure none is.
+///
+/// Returns the number of credentials loaded (>= 0), or a negative status:
+/// MSGRAPH_ERR_ARGUMENT (NULL path), MSGRAPH_ERR_CONFIG (unreadable, too
+/// open, invalid JSON, an invalid entry, which it names). Thread-safe.
+#[no_mangle]
+pub extern "C" fn msgraph_credentials_load(path: *const c_char) -> i32 {
+    ffi_boundary!(PANIC_STATUS, {
+        status_of((|| {
+            let path = str_arg(path, "path")?;
+            api::credentials_load(path).map(|n| n.min(i32::MAX as usize) as i32)
+        })())
+    })
+}
+
+/// Removes a credential and drops its cached tokens.
+///
+/// Returns MSGRAPH_OK, MSGRAPH_ERR_ARGUMENT (NULL) or MSGRAPH_ERR_NOT_FOUND.
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn msgraph_credential_remove(name: *const c_char) -> i32 {
+    ffi_boundary!(PANIC_STATUS, {
+        status_of((|| api::credential_remove(str_arg(name, "name")?).map(|_| MSGRAPH_OK))())
+    })
+}
+
+/// Drops the tokens cached for a credential, so the next call asks the
+/// token endpoint again (APEX_CREDENTIAL.CLEAR_TOKENS).
+///
+/// Returns MSGRAPH_OK, MSGRAPH_ERR_ARGUMENT (NULL) or MSGRAPH_ERR_NOT_FOUND.
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn msgraph_credential_clear_tokens(name: *const c_char) -> i32 {
+    ffi_boundary!(PANIC_STATUS, {
+        status_of((|| api::credential_clear_tokens(str_arg(name, "name")?).map(|_| MSGRAPH_OK))())
+    })
+}

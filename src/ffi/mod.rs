@@ -1,0 +1,90 @@
+//! The C ABI. The only module with `unsafe`: it reads C strings, writes into
+//! caller buffers and hands out pointers into results. Every exported body
+//! runs inside [`ffi_boundary!`], so no panic ever crosses into C (inside
+//! Oracle that would kill the extproc agent: ORA-28576).
+
+#![allow(unsafe_code)]
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
+use crate::error::Error;
+use crate::status::*;
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+
+/// Runs an exported body, turning a panic into `$fallback` and a last error.
+macro_rules! ffi_boundary {
+    ($fallback:expr, $body:block) => {{
+        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
+            Ok(value) => value,
+            Err(_) => {
+                $crate::ffi::set_last_error_text(
+                    "MSGRAPH_ERR_INTERNAL: a panic was caught at the C boundary; this is a bug in libmsgraph",
+                );
+                $fallback
+            }
+        }
+    }};
+}
+
+pub mod call;
+pub mod credential;
+pub mod library;
+pub mod result;
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+/// Records this thread's last failure. Never panics (not even while the
+/// thread is exiting).
+pub(crate) fn set_last_error_text(text: &str) {
+    let c = CString::new(text.replace('\0', " ")).unwrap_or_default();
+    let _ = LAST_ERROR.try_with(|slot| {
+        if let Ok(mut s) = slot.try_borrow_mut() {
+            *s = c;
+        }
+    });
+}
+
+/// Records an error as this thread's last failure.
+pub(crate) fn set_last_error(e: &Error) {
+    set_last_error_text(&e.to_string());
+}
+
+/// Pointer to this thread's last error text (valid until the thread's next
+/// failing call, or thread exit).
+pub(crate) fn last_error_ptr() -> *const c_char {
+    LAST_ERROR
+        .try_with(|slot| slot.try_borrow().map(|s| s.as_ptr()).unwrap_or(c"".as_ptr()))
+        .unwrap_or(c"".as_ptr())
+}
+
+/// Reads a required C string argument.
+pub(crate) fn str_arg<'a>(ptr: *const c_char, what: &str) -> Result<&'a str, Error> {
+    opt_str_arg(ptr, what)?.ok_or_else(|| Error::argument(format!("{what} is NULL")))
+}
+
+/// Reads an optional C string argument (NULL is None).
+pub(crate) fn opt_str_arg<'a>(ptr: *const c_char, what: &str) -> Result<Option<&'a str>, Error> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: the caller promises a NUL-terminated string that stays valid
+    // during the call (the header's contract for every `const char *`).
+    let c = unsafe { CStr::from_ptr(ptr) };
+    c.to_str().map(Some).map_err(|_| Error::argument(format!("{what} is not valid UTF-8")))
+}
+
+/// Returns a status code, recording the error of a failure.
+pub(crate) fn status_of(r: Result<i32, Error>) -> i32 {
+    match r {
+        Ok(v) => v,
+        Err(e) => {
+            set_last_error(&e);
+            e.status
+        }
+    }
+}
+
+/// The internal status for a panic, for functions returning int32_t.
+pub(crate) const PANIC_STATUS: i32 = MSGRAPH_ERR_INTERNAL;

@@ -1,0 +1,143 @@
+//! Reading and freeing results.
+//!
+//! A result is immutable once made, so any thread may read it. Pointers a
+//! result hands out stay valid until msgraph_result_free() of that result:
+//! freeing a result while another thread still uses its pointers is the
+//! caller's bug, as with free().
+
+use super::*;
+use crate::results;
+
+/// The final HTTP status (100..599) of the exchange, or the negative
+/// MSGRAPH_ERR_* status of a library failure (whose body is then
+/// {"error":{"code":"MSGRAPH_ERR_…","message":…}}).
+///
+/// Returns MSGRAPH_ERR_NOT_FOUND for an unknown or freed handle.
+#[no_mangle]
+pub extern "C" fn msgraph_result_status(result: i32) -> i32 {
+    ffi_boundary!(PANIC_STATUS, { status_of(results::get(result).map(|r| r.status)) })
+}
+
+/// The body's length in bytes (0 for 202 and 204 answers), or
+/// MSGRAPH_ERR_NOT_FOUND for an unknown or freed handle.
+#[no_mangle]
+pub extern "C" fn msgraph_result_length(result: i32) -> i64 {
+    ffi_boundary!(PANIC_STATUS as i64, {
+        status_of_i64(results::get(result).map(|r| r.len() as i64))
+    })
+}
+
+/// The body: Graph's answer exactly as received, followed by a NUL byte (not
+/// counted in msgraph_result_length()). A body may itself hold NUL bytes;
+/// use the length, or msgraph_result_read(), for such bodies.
+///
+/// The pointer is owned by the result and valid until msgraph_result_free()
+/// of it; never free it. Returns NULL for an unknown or freed handle.
+#[no_mangle]
+pub extern "C" fn msgraph_result_body(result: i32) -> *const c_char {
+    ffi_boundary!(std::ptr::null(), {
+        match results::get(result) {
+            Ok(r) => r.body_with_nul().as_ptr() as *const c_char,
+            Err(e) => {
+                set_last_error(&e);
+                std::ptr::null()
+            }
+        }
+    })
+}
+
+/// Copies up to `buf_len` bytes of the body, starting at byte `offset`, into
+/// `buf`. Never splits a UTF-8 character of a UTF-8 body: it copies fewer
+/// bytes instead (a buffer of 4 bytes or more always makes progress). Does
+/// not NUL-terminate.
+///
+/// Returns the number of bytes copied (0 at the end of the body), or a
+/// negative status: MSGRAPH_ERR_NOT_FOUND (unknown handle),
+/// MSGRAPH_ERR_ARGUMENT (NULL buf with buf_len > 0, negative offset or
+/// buf_len, offset past the end or inside a character, buffer too small for
+/// the next character).
+#[no_mangle]
+pub extern "C" fn msgraph_result_read(result: i32, offset: i64, buf: *mut c_char, buf_len: i64) -> i64 {
+    ffi_boundary!(PANIC_STATUS as i64, {
+        status_of_i64((|| {
+            let r = results::get(result)?;
+            let offset = u64::try_from(offset).map_err(|_| Error::argument("offset is negative"))?;
+            let buf_len = u64::try_from(buf_len).map_err(|_| Error::argument("buf_len is negative"))?;
+            if buf_len == 0 {
+                return Ok(0);
+            }
+            if buf.is_null() {
+                return Err(Error::argument("buf is NULL"));
+            }
+            let span = r.read_span(offset, buf_len)?;
+            let n = span.len();
+            // SAFETY: `span` lies inside the body; the caller promises
+            // `buf_len` writable bytes at `buf`, and n <= buf_len.
+            unsafe { std::ptr::copy_nonoverlapping(r.body()[span].as_ptr(), buf as *mut u8, n) };
+            Ok(n as i64)
+        })())
+    })
+}
+
+fn status_of_i64(r: Result<i64, Error>) -> i64 {
+    match r {
+        Ok(v) => v,
+        Err(e) => {
+            set_last_error(&e);
+            e.status as i64
+        }
+    }
+}
+
+/// The first value of a response header, by case-insensitive name
+/// ("request-id", "client-request-id", "retry-after", "content-type", the
+/// library's "x-msgraph-retries" …).
+///
+/// The string is owned by the result and valid until msgraph_result_free()
+/// of it; never free it. Returns NULL if the header is absent, the handle
+/// unknown or the name NULL.
+#[no_mangle]
+pub extern "C" fn msgraph_result_header(result: i32, name: *const c_char) -> *const c_char {
+    ffi_boundary!(std::ptr::null(), {
+        let found = (|| {
+            let name = str_arg(name, "name")?;
+            let r = results::get(result)?;
+            Ok::<_, Error>(r.header(name).map(|v| v.as_ptr()))
+        })();
+        match found {
+            Ok(Some(p)) => p,
+            Ok(None) => std::ptr::null(),
+            Err(e) => {
+                set_last_error(&e);
+                std::ptr::null()
+            }
+        }
+    })
+}
+
+/// All response headers as a JSON object, names in lower case, repeated
+/// headers joined by ", ".
+///
+/// The string is owned by the result and valid until msgraph_result_free()
+/// of it; never free it. Returns NULL for an unknown handle.
+#[no_mangle]
+pub extern "C" fn msgraph_result_headers(result: i32) -> *const c_char {
+    ffi_boundary!(std::ptr::null(), {
+        match results::get(result) {
+            Ok(r) => r.headers_json_c().as_ptr(),
+            Err(e) => {
+                set_last_error(&e);
+                std::ptr::null()
+            }
+        }
+    })
+}
+
+/// Frees a result and everything it handed out. Freeing handle 0 does
+/// nothing and returns MSGRAPH_OK (like free(NULL)); freeing an unknown or
+/// already freed handle returns MSGRAPH_ERR_NOT_FOUND and changes nothing.
+/// Handles are never reused within a process.
+#[no_mangle]
+pub extern "C" fn msgraph_result_free(result: i32) -> i32 {
+    ffi_boundary!(PANIC_STATUS, { status_of(results::free(result).map(|_| MSGRAPH_OK)) })
+}

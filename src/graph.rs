@@ -1,0 +1,223 @@
+//! Authenticated exchanges with Graph: the bearer token, client-request-id,
+//! retries of throttled and unavailable answers, one token renewal on 401,
+//! and redirects that never carry the token to another origin.
+
+use crate::credentials::Credential;
+use crate::error::{Error, Result};
+use crate::options::CallOptions;
+use crate::retry::{backoff, is_idempotent, is_retryable_status, parse_retry_after, Budget};
+use crate::status::*;
+use crate::token;
+use crate::transport::{self, RawResponse};
+use bytes::Bytes;
+use reqwest::blocking::Client;
+use reqwest::{Method, Url};
+use std::time::{Duration, SystemTime};
+
+/// Most redirects followed for one request.
+pub const MAX_REDIRECTS: u32 = 5;
+
+/// One logical call: a credential, its options, and what the call has done.
+pub struct Call<'a> {
+    /// The credential.
+    pub cred: &'a Credential,
+    /// The options.
+    pub options: &'a CallOptions,
+    /// Shared HTTP client.
+    pub client: Client,
+    /// Sent on every request of the call, kept across retries.
+    pub client_request_id: String,
+    /// Waiting budget of the whole call.
+    pub budget: Budget,
+    /// Retries made so far.
+    pub retries: u32,
+    /// Graph requests sent so far.
+    pub requests: u32,
+}
+
+impl<'a> Call<'a> {
+    /// Starts a call.
+    pub fn new(cred: &'a Credential, options: &'a CallOptions) -> Result<Call<'a>> {
+        Ok(Call {
+            cred,
+            options,
+            client: transport::client_for(&cred.config)?,
+            client_request_id: crate::ids::guid(),
+            budget: Budget::new(options.retry_budget),
+            retries: 0,
+            requests: 0,
+        })
+    }
+}
+
+/// True when `url` has the same scheme, host and port as `base`.
+pub fn same_origin(url: &Url, base: &Url) -> bool {
+    url.scheme() == base.scheme()
+        && url.host_str().map(str::to_ascii_lowercase) == base.host_str().map(str::to_ascii_lowercase)
+        && url.port_or_known_default() == base.port_or_known_default()
+}
+
+/// Resolves a caller's URL: a path relative to the Graph base URL (`/users`,
+/// `users?$top=5`) or an absolute URL on the Graph origin. Anything else is
+/// refused before a byte is sent.
+pub fn resolve(cred: &Credential, url: &str) -> Result<Url> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Err(Error::argument("the URL is empty"));
+    }
+    if url.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(Error::argument("the URL has spaces or control characters: percent-encode them"));
+    }
+    let base = &cred.config.graph_base_url;
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") || url.starts_with("//") {
+        let u = if url.starts_with("//") {
+            Url::parse(&format!("{}:{url}", base.scheme()))
+        } else {
+            Url::parse(url)
+        }
+        .map_err(|e| Error::argument(format!("the URL is malformed: {e}")))?;
+        if !same_origin(&u, base) {
+            return Err(Error::refused(format!(
+                "the URL's origin {} is not the credential's Graph origin {}: the bearer token goes only to the Graph host",
+                u.origin().ascii_serialization(),
+                base.origin().ascii_serialization()
+            )));
+        }
+        return Ok(u);
+    }
+    if url.contains("://") {
+        return Err(Error::argument("the URL has an unsupported scheme"));
+    }
+    let joined = format!("{}/{}", cred.config.graph_base(), url.trim_start_matches('/'));
+    let u = Url::parse(&joined).map_err(|e| Error::argument(format!("the URL is malformed: {e}")))?;
+    if !same_origin(&u, base) {
+        return Err(Error::refused("the URL leaves the credential's Graph origin"));
+    }
+    Ok(u)
+}
+
+/// Graph's error code (`error.code`) of an error body, if any.
+pub fn graph_error_code(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Outer {
+        error: Inner,
+    }
+    #[derive(serde::Deserialize)]
+    struct Inner {
+        code: Option<String>,
+    }
+    serde_json::from_slice::<Outer>(body).ok()?.error.code
+}
+
+fn retry_wait(resp: &RawResponse, attempt: u32) -> Duration {
+    resp.header("retry-after")
+        .and_then(|v| parse_retry_after(v, SystemTime::now()))
+        .unwrap_or_else(|| backoff(attempt))
+}
+
+/// Sends one logical request, following redirects (at most 5). The token is
+/// sent only while the URL is on the Graph origin.
+pub fn send(call: &mut Call, method: Method, url: Url, body: Option<Bytes>, content_type: Option<&str>) -> Result<RawResponse> {
+    let mut method = method;
+    let mut url = url;
+    let mut body = body;
+    for hop in 0..=MAX_REDIRECTS {
+        let resp = send_with_retries(call, &method, &url, body.clone(), content_type)?;
+        let location = match resp.status {
+            301 | 302 | 303 | 307 | 308 => resp.header("location").map(str::to_string),
+            _ => None,
+        };
+        let Some(location) = location else { return Ok(resp) };
+        if hop == MAX_REDIRECTS {
+            return Err(Error::new(MSGRAPH_ERR_TRANSPORT, format!("more than {MAX_REDIRECTS} redirects")));
+        }
+        let next = url.join(&location).map_err(|_| Error::new(MSGRAPH_ERR_TRANSPORT, "a redirect's Location is malformed"))?;
+        crate::config::check_scheme(&next, "a redirect")?;
+        if resp.status == 303 || (matches!(resp.status, 301 | 302) && method == Method::POST) {
+            method = Method::GET;
+            body = None;
+        }
+        url = next;
+    }
+    unreachable!("the loop returns")
+}
+
+fn send_with_retries(call: &mut Call, method: &Method, url: &Url, body: Option<Bytes>, content_type: Option<&str>) -> Result<RawResponse> {
+    let cfg = &call.cred.config;
+    let with_token = same_origin(url, &cfg.graph_base_url);
+    let host = url.host_str().unwrap_or("").to_string();
+    let mut renewed = false;
+    let mut attempt = 0u32;
+    loop {
+        let token = if with_token { Some(token::get(call.cred)?.0) } else { None };
+        let mut rb = call
+            .client
+            .request(method.clone(), url.clone())
+            .timeout(call.options.timeout)
+            .header("client-request-id", call.client_request_id.as_str());
+        if let Some(t) = &token {
+            rb = rb.header("authorization", format!("{} {}", bearer_type(&t.token_type), t.access_token.expose()));
+        }
+        if attempt > 0 {
+            rb = rb.header("retry-attempt", attempt.to_string());
+        }
+        let mut has_content_type = false;
+        for (k, v) in &call.options.headers {
+            has_content_type |= k == "content-type";
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        if let Some(b) = &body {
+            if !has_content_type {
+                rb = rb.header("content-type", content_type.unwrap_or("application/json"));
+            }
+            rb = rb.body(b.clone());
+        }
+        call.requests += 1;
+        match transport::send(rb, &host, cfg.max_response_bytes) {
+            Err(e) => {
+                let transient = matches!(e.status, MSGRAPH_ERR_TRANSPORT | MSGRAPH_ERR_TIMEOUT);
+                if transient && is_idempotent(method.as_str()) && attempt < call.options.max_retries {
+                    let wait = backoff(attempt + 1);
+                    if call.budget.allows(wait) {
+                        std::thread::sleep(wait);
+                        attempt += 1;
+                        call.retries += 1;
+                        continue;
+                    }
+                }
+                return Err(e);
+            }
+            Ok(resp) => {
+                if resp.status == 401 && !renewed {
+                    if let Some(t) = &token {
+                        if graph_error_code(&resp.body).as_deref() == Some("InvalidAuthenticationToken") {
+                            token::invalidate(call.cred, t);
+                            renewed = true;
+                            continue;
+                        }
+                    }
+                }
+                if is_retryable_status(resp.status) && attempt < call.options.max_retries {
+                    let wait = retry_wait(&resp, attempt + 1);
+                    if call.budget.allows(wait) {
+                        std::thread::sleep(wait);
+                        attempt += 1;
+                        call.retries += 1;
+                        continue;
+                    }
+                }
+                return Ok(resp);
+            }
+        }
+    }
+}
+
+/// Graph expects "Bearer" whatever case the token endpoint used.
+fn bearer_type(t: &str) -> &str {
+    if t.eq_ignore_ascii_case("bearer") {
+        "Bearer"
+    } else {
+        t
+    }
+}

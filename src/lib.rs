@@ -1,0 +1,34 @@
+//! msgraph-extproc: Microsoft Entra ID client-credentials tokens and
+//! Microsoft Graph calls behind a C ABI (`libmsgraph`), for Oracle external
+//! procedures and C programs.
+//!
+//! The core modules are safe Rust; only [`ffi`] uses `unsafe`, to read C
+//! strings and write C buffers. The C contract is `include/msgraph.h`,
+//! generated from the `ffi` module's doc comments.
+
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod batch;
+pub mod config;
+pub mod credentials;
+pub mod error;
+pub mod graph;
+pub mod ids;
+pub mod jwt;
+pub mod options;
+pub mod paging;
+pub mod response;
+pub mod results;
+pub mod retry;
+pub mod secret;
+pub mod status;
+pub mod sync;
+pub mod token;
+pub mod transport;
+
+#[macro_use]
+pub mod ffi;
+
+pub use status::*;

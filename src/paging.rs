@@ -1,0 +1,153 @@
+//! `all_pages`: follows `@odata.nextLink` and merges the pages into one
+//! `{"value":[…]}` document.
+//!
+//! Items are copied as raw JSON text, never parsed into values, so the merged
+//! document costs about its own size in memory plus one page. The token and
+//! the caller's headers go with every page (Graph SDK page iterators drop the
+//! headers); a nextLink off the Graph origin is refused.
+
+use crate::error::{Error, Result};
+use crate::graph::{self, Call};
+use crate::response::Response;
+use crate::status::*;
+use crate::transport::RawResponse;
+use reqwest::{Method, Url};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+#[derive(Deserialize)]
+struct Page<'a> {
+    #[serde(borrow)]
+    value: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+    #[serde(rename = "@odata.deltaLink")]
+    delta_link: Option<String>,
+    #[serde(rename = "@odata.context")]
+    context: Option<String>,
+}
+
+/// What ended a page loop early, as a library failure when the HTTP answer
+/// itself cannot be the result.
+fn page_failure(resp: RawResponse, page: u32) -> Result<Response> {
+    let code = graph::graph_error_code(&resp.body);
+    let inner: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or(serde_json::Value::Null);
+    let resync = resp.status == 410 || matches!(code.as_deref(), Some("syncStateNotFound" | "resyncRequired"));
+    if resync {
+        let mut e = Error::new(
+            MSGRAPH_ERR_RESYNC,
+            "the delta token is no longer valid: start again from the original delta URL (full resync)",
+        )
+        .with("http_status", resp.status)
+        .with("page", page);
+        if let Some(loc) = resp.header("location") {
+            e = e.with("location", loc);
+        }
+        if !inner.is_null() {
+            e = e.with("graph_error", inner);
+        }
+        return Err(e);
+    }
+    if resp.status == 429 && page > 1 {
+        let mut e = Error::new(
+            MSGRAPH_ERR_THROTTLED,
+            format!("page {page} was still throttled when the retries ran out"),
+        )
+        .with("http_status", 429)
+        .with("page", page);
+        if let Some(ra) = resp.header("retry-after") {
+            e = e.with("retry_after", ra);
+        }
+        if !inner.is_null() {
+            e = e.with("graph_error", inner);
+        }
+        return Err(e);
+    }
+    let mut r = Response::from_http(resp);
+    r.set_header("x-msgraph-pages", page.to_string());
+    Ok(r)
+}
+
+fn push_json_string(out: &mut Vec<u8>, s: &str) {
+    // serde_json writes a valid JSON string; it cannot fail for &str.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Fetches `url` and every following page.
+pub fn all_pages(call: &mut Call, url: Url) -> Result<Response> {
+    let max_items = call.options.max_items.unwrap_or(u64::MAX);
+    let origin = call.cred.config.graph_base_url.clone();
+    let mut out: Vec<u8> = Vec::new();
+    let mut items: u64 = 0;
+    let mut pages: u32 = 0;
+    let mut next = Some(url);
+    let mut delta_link: Option<String> = None;
+    let mut last_headers = Vec::new();
+    while let Some(url) = next.take() {
+        pages += 1;
+        let resp = graph::send(call, Method::GET, url, None, None)?;
+        if !(200..300).contains(&resp.status) {
+            return page_failure(resp, pages);
+        }
+        let page: Page = match serde_json::from_slice(&resp.body) {
+            Ok(p) => p,
+            Err(_) if pages == 1 => return Ok(Response::from_http(resp)),
+            Err(e) => {
+                return Err(Error::new(MSGRAPH_ERR_TRANSPORT, format!("page {pages} is not valid JSON: {e}")))
+            }
+        };
+        let Some(values) = page.value else {
+            if pages == 1 {
+                // Not a collection: the single answer is the result.
+                return Ok(Response::from_http(resp));
+            }
+            return Err(Error::new(MSGRAPH_ERR_TRANSPORT, format!("page {pages} has no 'value' array")));
+        };
+        if pages == 1 {
+            out.reserve(resp.body.len() + 64);
+            out.push(b'{');
+            if let Some(ctx) = &page.context {
+                out.extend_from_slice(b"\"@odata.context\":");
+                push_json_string(&mut out, ctx);
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"value\":[");
+        }
+        for v in values {
+            if items >= max_items {
+                break;
+            }
+            if items > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(v.get().as_bytes());
+            items += 1;
+        }
+        delta_link = page.delta_link;
+        if items < max_items {
+            if let Some(link) = page.next_link.filter(|l| !l.is_empty()) {
+                let u = Url::parse(&link)
+                    .map_err(|_| Error::new(MSGRAPH_ERR_TRANSPORT, format!("page {pages} has a malformed @odata.nextLink")))?;
+                if !graph::same_origin(&u, &origin) {
+                    return Err(Error::refused(format!(
+                        "page {pages}'s @odata.nextLink leaves the Graph origin ({}): not followed",
+                        u.origin().ascii_serialization()
+                    )));
+                }
+                next = Some(u);
+            }
+        }
+        last_headers = resp.headers;
+    }
+    out.push(b']');
+    if let Some(d) = delta_link {
+        out.extend_from_slice(b",\"@odata.deltaLink\":");
+        push_json_string(&mut out, &d);
+    }
+    out.push(b'}');
+    last_headers.retain(|(k, _)| k != "content-length" && k != "transfer-encoding");
+    let mut r = Response { status: 200, headers: last_headers, body: out };
+    r.set_header("x-msgraph-pages", pages.to_string());
+    r.set_header("x-msgraph-items", items.to_string());
+    Ok(r)
+}

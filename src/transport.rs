@@ -1,0 +1,159 @@
+//! HTTP transport: one pooled client per distinct TLS and proxy setting, so
+//! every credential with the same settings shares keep-alive connections, and
+//! a single send that reads the body once, with a size cap.
+
+use crate::config::CredentialConfig;
+use crate::error::{Error, Result};
+use crate::status::*;
+use crate::sync::lock;
+use once_cell::sync::Lazy;
+use reqwest::blocking::{Client, RequestBuilder};
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The User-Agent sent on every request: "msgraph-extproc/0.1.0 (linux; x86_64)".
+pub fn user_agent() -> String {
+    format!(
+        "msgraph-extproc/{} ({}; {})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct ClientKey {
+    ca_file: Option<PathBuf>,
+    proxy: Option<String>,
+    connect_timeout_ms: u128,
+}
+
+static CLIENTS: Lazy<Mutex<HashMap<ClientKey, Client>>> = Lazy::new(Default::default);
+
+/// A response read in full.
+#[derive(Debug)]
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers, names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body exactly as received.
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// The first value of a header (name in lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The shared client for a credential's TLS and proxy settings.
+pub fn client_for(cfg: &CredentialConfig) -> Result<Client> {
+    let key = ClientKey {
+        ca_file: cfg.ca_file.clone(),
+        proxy: cfg.proxy.as_ref().map(|p| p.expose().to_string()),
+        connect_timeout_ms: cfg.connect_timeout.as_millis(),
+    };
+    if let Some(c) = lock(&CLIENTS).get(&key) {
+        return Ok(c.clone());
+    }
+    let client = build_client(cfg)?;
+    Ok(lock(&CLIENTS).entry(key).or_insert(client).clone())
+}
+
+fn build_client(cfg: &CredentialConfig) -> Result<Client> {
+    let mut b = Client::builder()
+        .use_rustls_tls()
+        .user_agent(user_agent())
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(cfg.connect_timeout)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .tcp_keepalive(Duration::from_secs(60));
+    if let Some(path) = &cfg.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| Error::config(format!("cannot read ca_file {}: {e}", path.display())))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
+            Error::config(format!("ca_file {} holds no PEM certificate", path.display()))
+        })?;
+        if certs.is_empty() {
+            return Err(Error::config(format!("ca_file {} holds no PEM certificate", path.display())));
+        }
+        for c in certs {
+            b = b.add_root_certificate(c);
+        }
+    }
+    if let Some(p) = &cfg.proxy {
+        let proxy = reqwest::Proxy::all(p.expose()).map_err(|_| Error::config("'proxy' is not usable"))?;
+        b = b.proxy(proxy);
+    }
+    b.build().map_err(|e| Error::new(MSGRAPH_ERR_TRANSPORT, format!("cannot build the HTTP client: {}", chain(&e))))
+}
+
+/// A description of an error and its causes, without the URL (which the
+/// caller names itself) and never with a header value.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// Maps a reqwest failure to the library's codes.
+pub fn map_error(e: reqwest::Error, host: &str) -> Error {
+    let e = e.without_url();
+    if e.is_timeout() {
+        Error::new(MSGRAPH_ERR_TIMEOUT, format!("request to {host} timed out"))
+    } else if e.is_connect() {
+        Error::new(MSGRAPH_ERR_TRANSPORT, format!("cannot connect to {host}: {}", chain(&e)))
+    } else {
+        Error::new(MSGRAPH_ERR_TRANSPORT, format!("exchange with {host} failed: {}", chain(&e)))
+    }
+}
+
+/// Sends a prepared request and reads the whole response, refusing bodies
+/// over `max_bytes`.
+pub fn send(req: RequestBuilder, host: &str, max_bytes: u64) -> Result<RawResponse> {
+    let resp = req.send().map_err(|e| map_error(e, host))?;
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let expected = resp.content_length();
+    if expected.is_some_and(|n| n > max_bytes) {
+        return Err(too_large(host, max_bytes));
+    }
+    let mut body = Vec::with_capacity(expected.unwrap_or(0).min(max_bytes) as usize + 1);
+    resp.take(max_bytes + 1).read_to_end(&mut body).map_err(|e| {
+        // reqwest reports body timeouts as io errors wrapping its own error.
+        let timed_out = e.get_ref().and_then(|inner| inner.downcast_ref::<reqwest::Error>()).is_some_and(|re| re.is_timeout())
+            || e.kind() == std::io::ErrorKind::TimedOut;
+        if timed_out {
+            Error::new(MSGRAPH_ERR_TIMEOUT, format!("reading the response from {host} timed out"))
+        } else {
+            Error::new(MSGRAPH_ERR_TRANSPORT, format!("reading the response from {host} failed: {}", chain(&e)))
+        }
+    })?;
+    if body.len() as u64 > max_bytes {
+        return Err(too_large(host, max_bytes));
+    }
+    Ok(RawResponse { status, headers, body })
+}
+
+fn too_large(host: &str, max: u64) -> Error {
+    Error::new(MSGRAPH_ERR_TOO_LARGE, format!("the response from {host} is larger than max_response_bytes ({max})"))
+        .with("max_response_bytes", max)
+}
