@@ -28,6 +28,7 @@ macro_rules! ffi_boundary {
 
 pub mod call;
 pub mod credential;
+pub mod extproc;
 pub mod library;
 pub mod result;
 
