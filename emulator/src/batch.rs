@@ -1,0 +1,167 @@
+//! JSON batching: POST /v1.0/$batch
+
+use crate::graph::{finish, route, throttled, ODATA_JSON};
+use crate::state::{lock, Ctx, Resp, Shared};
+use crate::token::AppIdentity;
+use crate::util::*;
+use serde_json::{json, Map, Value};
+
+pub const MAX_BATCH: usize = 20;
+
+struct Item {
+    id: String,
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+    depends_on: Vec<String>,
+}
+
+fn bad(ctx: &Ctx, msg: &str) -> Resp {
+    ctx.err(400, "BadRequest", msg)
+}
+
+fn parse_items(ctx: &Ctx, body: &[u8]) -> Result<Vec<Item>, Resp> {
+    let v: Value = serde_json::from_slice(body).map_err(|_| bad(ctx, "Invalid batch payload format."))?;
+    let reqs = v.get("requests").and_then(|r| r.as_array()).ok_or_else(|| bad(ctx, "Invalid batch payload format."))?;
+    if reqs.is_empty() {
+        return Err(bad(ctx, "Invalid batch payload format."));
+    }
+    if reqs.len() > MAX_BATCH {
+        return Err(bad(ctx, &format!("The number of requests in the batch is {}, which exceeds the maximum of {MAX_BATCH}.", reqs.len())));
+    }
+    let mut items: Vec<Item> = vec![];
+    for r in reqs {
+        let id = match r.get("id") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(bad(ctx, "Invalid batch payload format.")),
+        };
+        if items.iter().any(|i| i.id == id) {
+            return Err(bad(ctx, &format!("Request Id '{id}' must be unique in the batch. Batch requests contain a duplicate id.")));
+        }
+        let method = r.get("method").and_then(|m| m.as_str()).map(|m| m.to_ascii_uppercase()).ok_or_else(|| bad(ctx, "Invalid batch payload format."))?;
+        let url = r.get("url").and_then(|m| m.as_str()).map(String::from).ok_or_else(|| bad(ctx, "Invalid batch payload format."))?;
+        let mut headers = vec![];
+        if let Some(h) = r.get("headers") {
+            let Some(h) = h.as_object() else { return Err(bad(ctx, "Invalid batch payload format.")) };
+            for (k, v) in h {
+                let val = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                headers.push((k.to_ascii_lowercase(), val));
+            }
+        }
+        let body = match r.get("body") {
+            None | Some(Value::Null) => None,
+            Some(b) => {
+                if !headers.iter().any(|(k, _)| k == "content-type") {
+                    return Err(bad(ctx, &format!("Write request id : {id} does not contain Content-Type header or body.")));
+                }
+                Some(match b {
+                    Value::String(s) => b64std_decode(s).unwrap_or_else(|| s.clone().into_bytes()),
+                    other => serde_json::to_vec(other).unwrap_or_default(),
+                })
+            }
+        };
+        let depends_on = match r.get("dependsOn") {
+            None | Some(Value::Null) => vec![],
+            Some(Value::Array(a)) => a.iter().map(|d| d.as_str().map(String::from).unwrap_or_else(|| d.to_string())).collect(),
+            _ => return Err(bad(ctx, "Invalid batch payload format.")),
+        };
+        items.push(Item { id, method, url, headers, body, depends_on });
+    }
+    for it in &items {
+        for d in &it.depends_on {
+            if !items.iter().any(|o| &o.id == d) || d == &it.id {
+                return Err(bad(ctx, &format!("Request Id '{}' depends on '{d}', which is not part of the batch.", it.id)));
+            }
+        }
+    }
+    Ok(items)
+}
+
+pub fn batch(sh: &Shared, ctx: &Ctx, app: &AppIdentity, body: &[u8]) -> Resp {
+    let items = match parse_items(ctx, body) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let n = items.len();
+    let mut results: Vec<Option<(u16, Value)>> = vec![None; n];
+    // Run in request order, but never before dependencies (simple fixpoint).
+    let mut progressed = true;
+    while progressed && results.iter().any(|r| r.is_none()) {
+        progressed = false;
+        for i in 0..n {
+            if results[i].is_some() {
+                continue;
+            }
+            let deps: Vec<usize> = items[i].depends_on.iter().filter_map(|d| items.iter().position(|o| &o.id == d)).collect();
+            if deps.iter().any(|d| results[*d].is_none()) {
+                continue;
+            }
+            let failed = deps.iter().any(|d| results[*d].as_ref().map(|r| r.0 >= 400).unwrap_or(true));
+            results[i] = Some(run_item(sh, ctx, app, &items[i], failed));
+            progressed = true;
+        }
+    }
+    // dependency cycles
+    for i in 0..n {
+        if results[i].is_none() {
+            results[i] = Some(run_item(sh, ctx, app, &items[i], true));
+        }
+    }
+    let responses: Vec<Value> = results.into_iter().map(|r| r.expect("filled").1).collect();
+    Resp::json(200, &json!({"responses": responses})).header("Content-Type", ODATA_JSON)
+}
+
+fn run_item(sh: &Shared, outer: &Ctx, app: &AppIdentity, it: &Item, dep_failed: bool) -> (u16, Value) {
+    let mut headers: Vec<(String, String)> = outer.headers.iter().filter(|(k, _)| !["content-type", "content-length", "client-request-id", "prefer", "consistencylevel"].contains(&k.as_str())).cloned().collect();
+    for (k, v) in &it.headers {
+        headers.retain(|(hk, _)| hk != k);
+        headers.push((k.clone(), v.clone()));
+    }
+    let ctx = Ctx {
+        base: outer.base.clone(),
+        version: outer.version.clone(),
+        request_id: random_guid(),
+        client_request_id: it.headers.iter().find(|(k, _)| k == "client-request-id").map(|(_, v)| v.clone()).unwrap_or_else(|| outer.client_request_id.clone()),
+        headers,
+    };
+    let resp = if dep_failed {
+        ctx.err(424, "FailedDependency", "Failed Dependency")
+    } else if let Some(c) = lock(&sh.faults).batch_item_throttle.take() {
+        throttled(&ctx, c.retry_after.as_deref().unwrap_or("1"))
+    } else {
+        let mut url = it.url.trim().to_string();
+        for p in ["https://graph.microsoft.com", &outer.base] {
+            if let Some(r) = url.strip_prefix(p) {
+                url = r.to_string();
+            }
+        }
+        let url = url.trim_start_matches('/');
+        let url = url.strip_prefix("v1.0/").or_else(|| url.strip_prefix("beta/")).unwrap_or(url);
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        if path.eq_ignore_ascii_case("$batch") {
+            ctx.err(400, "BadRequest", "Nested batch requests are not supported.")
+        } else {
+            route(sh, &ctx, app, &it.method, &format!("/{path}"), query, it.body.as_deref().unwrap_or(&[]))
+        }
+    };
+    let resp = finish(&ctx, resp);
+    let mut h = Map::new();
+    for (k, v) in &resp.headers {
+        if ["content-type", "odata-version", "cache-control", "location", "retry-after", "preference-applied", "x-ms-resource-unit"].contains(&k.to_ascii_lowercase().as_str()) {
+            h.insert(k.clone(), json!(v));
+        }
+    }
+    let mut out = json!({"id": it.id, "status": resp.status, "headers": h});
+    if !resp.body.is_empty() {
+        out["body"] = match serde_json::from_slice::<Value>(&resp.body) {
+            Ok(v) => v,
+            Err(_) => json!(String::from_utf8_lossy(&resp.body)),
+        };
+    }
+    (resp.status, out)
+}

@@ -1,0 +1,529 @@
+//! Offline emulator of the Microsoft identity platform token endpoint (client credentials)
+//! and a slice of Microsoft Graph, for msgraph-extproc tests. See README.md.
+#![recursion_limit = "512"]
+
+mod batch;
+mod data;
+mod graph;
+mod mailbox;
+mod odata;
+mod outlook;
+mod state;
+mod token;
+mod util;
+
+pub use data::{
+    CLIENT_ID, CLIENT_SECRET, CLIENT_SECRET_ID, EXPIRED_CLIENT_ID, EXPIRED_CLIENT_SECRET, PRIMARY_ROLES, READER_CLIENT_ID, READER_CLIENT_SECRET, ROOT_SITE_ID,
+    TENANT_DOMAIN, TENANT_ID,
+};
+pub use state::{AccessPolicy, Faults, RecordedRequest, Stats};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use state::{lock, Ctx, Resp, Shared};
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::io;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Emulator start options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Loopback address to bind (127.0.0.1 by default; non-loopback addresses are refused).
+    pub bind: IpAddr,
+    /// 0 = ephemeral port
+    pub port: u16,
+    /// Serve HTTPS with a freshly generated CA + server certificate for 127.0.0.1/localhost.
+    pub tls: bool,
+    /// Number of seeded users (250 by default).
+    pub users: usize,
+    /// Token lifetime (expires_in), seconds.
+    pub token_lifetime_secs: u64,
+    /// refresh_in sent in token responses when set.
+    pub refresh_in_secs: Option<u64>,
+    /// Latency added to every token/Graph response.
+    pub latency_ms: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            bind: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            port: 0,
+            tls: false,
+            users: 250,
+            token_lifetime_secs: 3599,
+            refresh_in_secs: None,
+            latency_ms: 0,
+        }
+    }
+}
+
+/// A running emulator. Stops (and joins its runtime thread) on drop.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    port: u16,
+    tls: bool,
+    ca_pem: Option<String>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+type TlsConfig = Arc<tokio_rustls::rustls::ServerConfig>;
+
+fn tls_setup() -> io::Result<(TlsConfig, String)> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
+    use tokio_rustls::rustls;
+    let e = |x: rcgen::Error| io::Error::other(x.to_string());
+    let ca_key = KeyPair::generate().map_err(e)?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(e)?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "msgraph-emulator test CA");
+    ca_params.distinguished_name.push(DnType::OrganizationName, "msgraph-extproc emulator");
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    let ca = CertifiedIssuer::self_signed(ca_params, ca_key).map_err(e)?;
+    let key = KeyPair::generate().map_err(e)?;
+    let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()]).map_err(e)?;
+    params.distinguished_name.push(DnType::CommonName, "localhost");
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    let cert = params.signed_by(&key, &ca).map_err(e)?;
+    let chain = vec![cert.der().clone(), ca.der().clone()];
+    let pk = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(io::Error::other)?
+        .with_no_client_auth()
+        .with_single_cert(chain, pk)
+        .map_err(io::Error::other)?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok((Arc::new(cfg), ca.pem()))
+}
+
+impl Emulator {
+    /// Start on a background thread with its own tokio runtime.
+    pub fn start(opts: Options) -> io::Result<Emulator> {
+        Self::start_with_logging(opts, false)
+    }
+
+    /// Like `start`, optionally logging one line per request to stderr.
+    pub fn start_with_logging(opts: Options, log_stderr: bool) -> io::Result<Emulator> {
+        if !opts.bind.is_loopback() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("refusing to bind non-loopback address {}", opts.bind)));
+        }
+        let listener = std::net::TcpListener::bind((opts.bind, opts.port))?;
+        listener.set_nonblocking(true)?;
+        let port = listener.local_addr()?.port();
+        let (tls, ca_pem) = if opts.tls {
+            let (c, p) = tls_setup()?;
+            (Some(c), Some(p))
+        } else {
+            (None, None)
+        };
+        let mut key = [0u8; 32];
+        {
+            use rand::RngCore;
+            rand::thread_rng().fill_bytes(&mut key);
+        }
+        let shared = Arc::new(Shared {
+            start: Instant::now(),
+            start_epoch_ms: util::now_ms(),
+            scheme: if opts.tls { "https" } else { "http" },
+            port: AtomicU64::new(port as u64),
+            default_lifetime: opts.token_lifetime_secs,
+            default_refresh_in: opts.refresh_in_secs,
+            default_latency: opts.latency_ms,
+            key,
+            tenant: Mutex::new(data::Tenant::new(opts.users)),
+            mailboxes: Mutex::new(HashMap::new()),
+            faults: Mutex::new(Faults::default()),
+            stats: Mutex::new(Stats::default()),
+            log: Mutex::new(VecDeque::new()),
+            token_serial: AtomicU64::new(1),
+            log_stderr: AtomicBool::new(log_stderr),
+        });
+        shared.reset_faults();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("msgraph-emulator-worker").enable_all().build()?;
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+        let sh = shared.clone();
+        let thread = std::thread::Builder::new().name("msgraph-emulator".into()).spawn(move || {
+            rt.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        eprintln!("msgraph-emulator: {e}");
+                        return;
+                    }
+                };
+                let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+                loop {
+                    tokio::select! {
+                        _ = &mut rx => break,
+                        acc = listener.accept() => {
+                            let Ok((stream, _peer)) = acc else { continue };
+                            let _ = stream.set_nodelay(true);
+                            let sh = sh.clone();
+                            let acceptor = acceptor.clone();
+                            tokio::spawn(async move {
+                                match acceptor {
+                                    Some(a) => {
+                                        if let Ok(s) = a.accept(stream).await {
+                                            serve_conn(sh, s).await;
+                                        }
+                                    }
+                                    None => serve_conn(sh, stream).await,
+                                }
+                            });
+                        }
+                    }
+                }
+            });
+            rt.shutdown_background();
+        })?;
+        Ok(Emulator { shared, port, tls: opts.tls, ca_pem, shutdown: Some(tx), thread: Some(thread) })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+    pub fn base_url(&self) -> String {
+        format!("{}://127.0.0.1:{}", if self.tls { "https" } else { "http" }, self.port)
+    }
+    pub fn graph_base_url(&self) -> String {
+        format!("{}/v1.0", self.base_url())
+    }
+    pub fn authority_host(&self) -> String {
+        self.base_url()
+    }
+    pub fn token_url(&self) -> String {
+        format!("{}/{}/oauth2/v2.0/token", self.base_url(), TENANT_ID)
+    }
+    pub fn ca_pem(&self) -> Option<String> {
+        self.ca_pem.clone()
+    }
+    /// Credentials of the primary app: {"tenant_id","client_id","client_secret","authority_host","graph_base_url"}.
+    pub fn credential_json(&self) -> Value {
+        json!({
+            "tenant_id": TENANT_ID,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "authority_host": self.authority_host(),
+            "graph_base_url": self.graph_base_url(),
+        })
+    }
+    pub fn stats(&self) -> Stats {
+        lock(&self.shared.stats).clone()
+    }
+    pub fn reset_stats(&self) {
+        *lock(&self.shared.stats) = Stats::default();
+    }
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.log).iter().cloned().collect()
+    }
+    pub fn clear_log(&self) {
+        lock(&self.shared.log).clear();
+    }
+    /// Answer the next `n` Graph requests with 429 TooManyRequests and this Retry-After.
+    pub fn throttle_next(&self, n: u32, retry_after: &str) {
+        lock(&self.shared.faults).throttle = state::Countdown { remaining: n, status: 429, retry_after: Some(retry_after.to_string()) };
+    }
+    /// Fail the next `n` Graph requests with `status` (500/502/503/504...).
+    pub fn fail_next(&self, n: u32, status: u16, retry_after: Option<&str>) {
+        lock(&self.shared.faults).fail = state::Countdown { remaining: n, status, retry_after: retry_after.map(String::from) };
+    }
+    /// Fail the next `n` token requests with `status` (AADSTS-shaped body).
+    pub fn fail_token_next(&self, n: u32, status: u16) {
+        lock(&self.shared.faults).fail_token = state::Countdown { remaining: n, status, retry_after: None };
+    }
+    /// Fail the next `n` token requests with `status` and a Retry-After header.
+    pub fn fail_token_next_with_retry_after(&self, n: u32, status: u16, retry_after: &str) {
+        lock(&self.shared.faults).fail_token = state::Countdown { remaining: n, status, retry_after: Some(retry_after.to_string()) };
+    }
+    /// Answer the next `n` items inside $batch requests with 429 (outer response stays 200).
+    pub fn throttle_batch_items(&self, n: u32, retry_after: &str) {
+        lock(&self.shared.faults).batch_item_throttle = state::Countdown { remaining: n, status: 429, retry_after: Some(retry_after.to_string()) };
+    }
+    /// Every token issued so far becomes invalid (401 "Access token has expired or is not yet valid.").
+    pub fn revoke_tokens(&self) {
+        self.shared.revoke();
+    }
+    pub fn set_latency_ms(&self, ms: u64) {
+        lock(&self.shared.faults).latency_ms = ms;
+    }
+    pub fn set_token_lifetime(&self, secs: u64, refresh_in: Option<u64>) {
+        let mut f = lock(&self.shared.faults);
+        f.token_lifetime_secs = secs;
+        f.refresh_in_secs = refresh_in;
+    }
+    /// Application access policy: `app_id` may only reach these mailboxes (ids or UPNs); other
+    /// mailboxes answer 403 ErrorAccessDenied "Access to OData is disabled.".
+    pub fn set_access_policy(&self, app_id: &str, allowed_users: &[&str]) {
+        let mut f = lock(&self.shared.faults);
+        f.access_policies.retain(|p| !p.app_id.eq_ignore_ascii_case(app_id));
+        f.access_policies.push(AccessPolicy { app_id: app_id.to_string(), allowed_users: allowed_users.iter().map(|s| s.to_string()).collect() });
+    }
+    /// Reset every fault knob (throttles, failures, latency, token lifetime, access policies)
+    /// to the start options. Revocations stay in force.
+    pub fn reset_faults(&self) {
+        self.shared.reset_faults();
+    }
+    /// Snapshot of the fault script.
+    pub fn faults(&self) -> Faults {
+        lock(&self.shared.faults).clone()
+    }
+    /// Apply a control JSON document (same shape as POST /_emulator/faults).
+    pub fn apply_faults_json(&self, v: &Value) -> Result<(), String> {
+        apply_faults(&self.shared, v)
+    }
+    /// id of the seeded user with this index (0-based), e.g. for building URLs in tests.
+    pub fn user_id(&self, index: usize) -> String {
+        data::user_id(index)
+    }
+    /// userPrincipalName of a live user (None if deleted / out of range).
+    pub fn user_upn(&self, index: usize) -> Option<String> {
+        lock(&self.shared.tenant).dir.get(index).map(|u| u.upn().to_string())
+    }
+    /// Mint a token for the primary app directly (no token request), e.g. for Graph-only tests.
+    pub fn mint_token(&self) -> String {
+        let t = lock(&self.shared.tenant);
+        let app = t.app(CLIENT_ID).cloned().expect("primary app");
+        drop(t);
+        let life = lock(&self.shared.faults).token_lifetime_secs;
+        token::mint(&self.shared, &app.app_id, &app.display_name, &app.sp_object_id, &app.roles, util::now_secs(), life, self.shared.next_serial())
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn serve_conn<S>(sh: Arc<Shared>, stream: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = hyper::service::service_fn(move |req| handle(sh.clone(), req));
+    let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc).await;
+}
+
+fn to_hyper(r: Resp) -> Response<Full<Bytes>> {
+    let mut b = Response::builder().status(r.status);
+    for (k, v) in &r.headers {
+        b = b.header(k.as_str(), v.as_str());
+    }
+    b.body(Full::new(Bytes::from(r.body))).unwrap_or_else(|_| {
+        let mut x = Response::new(Full::new(Bytes::new()));
+        *x.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+        x
+    })
+}
+
+fn not_found(path: &str) -> Resp {
+    Resp::json(404, &json!({"error": {"code": "NotFound", "message": format!("No emulated endpoint at '{path}'.")}})).header("Content-Type", "application/json; charset=utf-8")
+}
+
+async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let started = Instant::now();
+    let method = req.method().as_str().to_string();
+    let path_q = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+    let (path, raw_query) = match path_q.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (path_q.clone(), String::new()),
+    };
+    let headers: Vec<(String, String)> = req.headers().iter().map(|(k, v)| (k.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+    let port = sh.port.load(Ordering::Relaxed);
+    let host = headers.iter().find(|(k, _)| k == "host").map(|(_, v)| v.clone()).unwrap_or_else(|| format!("127.0.0.1:{port}"));
+    let body = match Limited::new(req.into_body(), 64 * 1024 * 1024).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return Ok(to_hyper(Resp::json(413, &json!({"error": {"code": "RequestEntityTooLarge", "message": "The request body is too large."}}))));
+        }
+    };
+    if path.starts_with("/_emulator") {
+        return Ok(to_hyper(control(&sh, &method, &path, &body)));
+    }
+    let base = format!("{}://{}", sh.scheme, host);
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let latency = lock(&sh.faults).latency_ms;
+    let resp = if segs.len() == 4 && segs[1].eq_ignore_ascii_case("oauth2") && segs[2].eq_ignore_ascii_case("v2.0") && segs[3].eq_ignore_ascii_case("token") {
+        lock(&sh.stats).token_requests += 1;
+        token::token_endpoint(&sh, &method, &util::pct_decode(segs[0], false), &headers, &body)
+    } else if segs.len() == 4 && segs[1] == "v2.0" && segs[2] == ".well-known" && segs[3] == "openid-configuration" {
+        let t = util::pct_decode(segs[0], false);
+        Resp::json(
+            200,
+            &json!({
+                "token_endpoint": format!("{base}/{t}/oauth2/v2.0/token"),
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+                "issuer": format!("{base}/{TENANT_ID}/v2.0"),
+                "authorization_endpoint": format!("{base}/{t}/oauth2/v2.0/authorize"),
+                "tenant_region_scope": "EU",
+                "cloud_instance_name": "microsoftonline.com",
+                "msgraph_host": "graph.microsoft.com",
+            }),
+        )
+        .header("Content-Type", "application/json; charset=utf-8")
+    } else if let Some(ver) = segs.first().filter(|v| v.eq_ignore_ascii_case("v1.0") || v.eq_ignore_ascii_case("beta")) {
+        let client_request_id = headers.iter().find(|(k, _)| k == "client-request-id").map(|(_, v)| v.clone()).unwrap_or_else(util::random_guid);
+        let ctx = Ctx { base: base.clone(), version: ver.to_string(), request_id: util::random_guid(), client_request_id, headers: headers.clone() };
+        let rest = &path[1 + ver.len()..];
+        graph::graph_request(&sh, &ctx, &method, rest, &raw_query, &body)
+    } else {
+        not_found(&path)
+    };
+    if latency > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    }
+    let status = resp.status;
+    let dur = started.elapsed().as_millis() as u64;
+    if sh.log_stderr.load(Ordering::Relaxed) {
+        eprintln!("{method} {path_q} -> {status} ({dur} ms)");
+    }
+    {
+        let mut log = lock(&sh.log);
+        if log.len() >= state::LOG_CAP {
+            log.pop_front();
+        }
+        log.push_back(RecordedRequest {
+            method,
+            path: path_q,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            status,
+            at_ms: sh.start.elapsed().as_millis() as u64,
+            body_len: body.len(),
+            host,
+            duration_ms: dur,
+        });
+    }
+    Ok(to_hyper(resp))
+}
+
+fn ctl_json(status: u16, v: &Value) -> Resp {
+    Resp::json(status, v).header("Content-Type", "application/json; charset=utf-8")
+}
+
+fn countdown(v: &Value, default_status: u16) -> Result<state::Countdown, String> {
+    let count = v.get("count").and_then(|c| c.as_u64()).ok_or("missing integer 'count'")? as u32;
+    let status = v.get("status").and_then(|c| c.as_u64()).map(|s| s as u16).unwrap_or(default_status);
+    let retry_after = match v.get("retry_after") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => return Err("'retry_after' must be a string".into()),
+    };
+    Ok(state::Countdown { remaining: count, status, retry_after })
+}
+
+fn apply_faults(sh: &Shared, v: &Value) -> Result<(), String> {
+    let Some(o) = v.as_object() else { return Err("expected a JSON object".into()) };
+    const KNOWN: &[&str] = &["reset", "throttle_next", "fail_next", "fail_token_next", "throttle_batch_items", "revoke_tokens", "latency_ms", "token_lifetime", "access_policy", "clear_access_policies"];
+    if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(format!("unknown fault '{k}'"));
+    }
+    // Validate everything first, then apply.
+    let throttle = o.get("throttle_next").map(|x| countdown(x, 429)).transpose()?;
+    let fail = o.get("fail_next").map(|x| countdown(x, 503)).transpose()?;
+    let fail_token = o.get("fail_token_next").map(|x| countdown(x, 503)).transpose()?;
+    let batch = o.get("throttle_batch_items").map(|x| countdown(x, 429)).transpose()?;
+    let latency = match o.get("latency_ms") {
+        None => None,
+        Some(x) => Some(x.as_u64().ok_or("'latency_ms' must be an integer")?),
+    };
+    let lifetime = match o.get("token_lifetime") {
+        None => None,
+        Some(x) => {
+            let e = x.get("expires_in").and_then(|e| e.as_u64()).ok_or("'token_lifetime.expires_in' must be an integer")?;
+            Some((e, x.get("refresh_in").and_then(|r| r.as_u64())))
+        }
+    };
+    let policy: Option<AccessPolicy> = match o.get("access_policy") {
+        None => None,
+        Some(x) => Some(serde_json::from_value(x.clone()).map_err(|e| format!("access_policy: {e}"))?),
+    };
+    if o.get("reset").and_then(|r| r.as_bool()).unwrap_or(false) {
+        sh.reset_faults();
+    }
+    if o.get("revoke_tokens").and_then(|r| r.as_bool()).unwrap_or(false) {
+        sh.revoke();
+    }
+    let mut f = lock(&sh.faults);
+    if let Some(c) = throttle {
+        f.throttle = c;
+    }
+    if let Some(c) = fail {
+        f.fail = c;
+    }
+    if let Some(c) = fail_token {
+        f.fail_token = c;
+    }
+    if let Some(c) = batch {
+        f.batch_item_throttle = c;
+    }
+    if let Some(l) = latency {
+        f.latency_ms = l;
+    }
+    if let Some((e, r)) = lifetime {
+        f.token_lifetime_secs = e;
+        f.refresh_in_secs = r;
+    }
+    if o.get("clear_access_policies").and_then(|r| r.as_bool()).unwrap_or(false) {
+        f.access_policies.clear();
+    }
+    if let Some(p) = policy {
+        f.access_policies.retain(|x| !x.app_id.eq_ignore_ascii_case(&p.app_id));
+        f.access_policies.push(p);
+    }
+    Ok(())
+}
+
+fn control(sh: &Shared, method: &str, path: &str, body: &[u8]) -> Resp {
+    let p = path.trim_end_matches('/');
+    match (method, p) {
+        ("GET", "/_emulator/stats") => ctl_json(200, &serde_json::to_value(lock(&sh.stats).clone()).unwrap_or(Value::Null)),
+        ("GET", "/_emulator/requests") => {
+            let v: Vec<RecordedRequest> = lock(&sh.log).iter().cloned().collect();
+            ctl_json(200, &serde_json::to_value(v).unwrap_or(Value::Null))
+        }
+        ("GET", "/_emulator/faults") => ctl_json(200, &serde_json::to_value(lock(&sh.faults).clone()).unwrap_or(Value::Null)),
+        ("GET", "/_emulator/health") => ctl_json(200, &json!({"status": "ok"})),
+        ("POST", "/_emulator/clear") => {
+            lock(&sh.log).clear();
+            let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+            if v.get("stats").and_then(|s| s.as_bool()).unwrap_or(false) {
+                *lock(&sh.stats) = Stats::default();
+            }
+            Resp::empty(204)
+        }
+        ("POST", "/_emulator/reset") => {
+            sh.reset_faults();
+            lock(&sh.log).clear();
+            *lock(&sh.stats) = Stats::default();
+            Resp::empty(204)
+        }
+        ("POST", "/_emulator/faults") => {
+            let v: Value = match serde_json::from_slice(body) {
+                Ok(v) => v,
+                Err(e) => return ctl_json(400, &json!({"error": format!("invalid JSON: {e}")})),
+            };
+            match apply_faults(sh, &v) {
+                Ok(()) => ctl_json(200, &serde_json::to_value(lock(&sh.faults).clone()).unwrap_or(Value::Null)),
+                Err(e) => ctl_json(400, &json!({"error": e})),
+            }
+        }
+        _ => ctl_json(404, &json!({"error": format!("unknown control endpoint {method} {path}")})),
+    }
+}

@@ -1,0 +1,176 @@
+//! Shared emulator state: tenant data, fault script, stats, request log.
+
+use crate::data::Tenant;
+use crate::mailbox::Mailbox;
+use crate::util::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Stats {
+    pub token_requests: u64,
+    pub tokens_issued: u64,
+    pub graph_requests: u64,
+    pub batch_requests: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// path + query, as sent
+    pub path: String,
+    /// lowercased names; Authorization values are kept so tests can inspect them
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub status: u16,
+    pub at_ms: u64,
+    /// body length in bytes
+    pub body_len: usize,
+    /// the Host header (host:port) the client used
+    pub host: String,
+    /// time spent producing the response, ms
+    pub duration_ms: u64,
+}
+
+/// A scripted fault counter: applies to the next `remaining` matching requests.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Countdown {
+    pub remaining: u32,
+    #[serde(default)]
+    pub status: u16,
+    #[serde(default)]
+    pub retry_after: Option<String>,
+}
+
+impl Countdown {
+    pub fn take(&mut self) -> Option<Countdown> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        Some(self.clone())
+    }
+}
+
+/// Application access policy: restricts an app's Outlook access to a set of mailboxes.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AccessPolicy {
+    pub app_id: String,
+    /// users (ids or UPNs) the app may access; all others get 403 "Access to OData is disabled."
+    pub allowed_users: Vec<String>,
+}
+
+/// The whole fault script. Every knob is independent; later features add fields here.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Faults {
+    pub throttle: Countdown,
+    pub fail: Countdown,
+    pub fail_token: Countdown,
+    pub batch_item_throttle: Countdown,
+    pub latency_ms: u64,
+    pub token_lifetime_secs: u64,
+    pub refresh_in_secs: Option<u64>,
+    /// tokens whose serial is below this are revoked
+    pub revoked_below_serial: u64,
+    pub access_policies: Vec<AccessPolicy>,
+}
+
+pub struct Shared {
+    pub start: Instant,
+    pub start_epoch_ms: u64,
+    pub scheme: &'static str,
+    pub port: AtomicU64,
+    pub default_lifetime: u64,
+    pub default_refresh_in: Option<u64>,
+    pub default_latency: u64,
+    pub key: [u8; 32],
+    pub tenant: Mutex<Tenant>,
+    pub mailboxes: Mutex<HashMap<usize, Mailbox>>,
+    pub faults: Mutex<Faults>,
+    pub stats: Mutex<Stats>,
+    pub log: Mutex<VecDeque<RecordedRequest>>,
+    pub token_serial: AtomicU64,
+    pub log_stderr: AtomicBool,
+}
+
+pub const LOG_CAP: usize = 100_000;
+
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    pub fn reset_faults(&self) {
+        let mut f = lock(&self.faults);
+        let revoked = f.revoked_below_serial;
+        *f = Faults {
+            latency_ms: self.default_latency,
+            token_lifetime_secs: self.default_lifetime,
+            refresh_in_secs: self.default_refresh_in,
+            revoked_below_serial: revoked,
+            ..Default::default()
+        };
+    }
+    pub fn next_serial(&self) -> u64 {
+        self.token_serial.fetch_add(1, Ordering::SeqCst)
+    }
+    pub fn revoke(&self) {
+        let s = self.token_serial.load(Ordering::SeqCst);
+        lock(&self.faults).revoked_below_serial = s;
+    }
+}
+
+/// A finished response, independent of hyper so $batch can reuse handlers.
+#[derive(Clone, Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(status: u16, v: &Value) -> Resp {
+        Resp { status, headers: vec![], body: serde_json::to_vec(v).unwrap_or_default() }
+    }
+    pub fn empty(status: u16) -> Resp {
+        Resp { status, headers: vec![], body: vec![] }
+    }
+    pub fn header(mut self, k: &str, v: &str) -> Resp {
+        self.headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(k));
+        self.headers.push((k.to_string(), v.to_string()));
+        self
+    }
+    pub fn get_header(&self, k: &str) -> Option<&str> {
+        self.headers.iter().find(|(hk, _)| hk.eq_ignore_ascii_case(k)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Per-request context for Graph handlers.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    /// scheme://host:port as the client addressed us
+    pub base: String,
+    pub version: String,
+    pub request_id: String,
+    pub client_request_id: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Ctx {
+    pub fn hdr(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    pub fn root(&self) -> String {
+        format!("{}/{}", self.base, self.version)
+    }
+    pub fn inner(&self) -> Value {
+        json!({"date": graph_date(now_secs()), "request-id": self.request_id, "client-request-id": self.client_request_id})
+    }
+    pub fn err(&self, status: u16, code: &str, msg: &str) -> Resp {
+        Resp::json(status, &json!({"error": {"code": code, "message": msg, "innerError": self.inner()}}))
+    }
+}
