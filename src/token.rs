@@ -114,8 +114,21 @@ pub fn invalidate(cred: &Credential, token: &Arc<Token>) {
     }
 }
 
-/// Resets `refreshing` and wakes waiters, also if the fetch panicked.
+/// Ends a refresh: stores its outcome, resets `refreshing` and wakes the
+/// waiters in one step under the lock (so no waiter sees "not refreshing"
+/// before the new token is there). Also ends it if the fetch panicked.
 struct RefreshGuard<'a>(&'a Slot);
+
+impl RefreshGuard<'_> {
+    fn finish(self, store: impl FnOnce(&mut SlotState)) {
+        let mut st = lock(&self.0.state);
+        store(&mut st);
+        st.refreshing = false;
+        drop(st);
+        self.0.changed.notify_all();
+        std::mem::forget(self);
+    }
+}
 
 impl Drop for RefreshGuard<'_> {
     fn drop(&mut self) {
@@ -154,27 +167,33 @@ pub fn get(cred: &Credential) -> Result<(Arc<Token>, Source)> {
         }
         st.refreshing = true;
         drop(st);
-        let outcome = {
-            let _guard = RefreshGuard(&s);
-            fetch(cred)
-        };
-        let mut st = lock(&s.state);
-        return match outcome {
+        let guard = RefreshGuard(&s);
+        let outcome = fetch(cred);
+        let mut served = None;
+        let result = match outcome {
             Ok(t) => {
-                st.token = Some(t.clone());
-                st.refused = None;
+                guard.finish(|st| {
+                    st.token = Some(t.clone());
+                    st.refused = None;
+                });
                 Ok((t, Source::IdentityProvider))
             }
             Err((e, remember)) => {
-                if remember {
-                    st.refused = Some((Instant::now(), e.clone()));
-                } else if let Some(t) = st.token.as_ref().filter(|t| t.is_valid(Instant::now())) {
-                    // A failed proactive refresh serves the still-valid token.
-                    return Ok((t.clone(), Source::Cache));
+                guard.finish(|st| {
+                    if remember {
+                        st.refused = Some((Instant::now(), e.clone()));
+                    } else if let Some(t) = st.token.as_ref().filter(|t| t.is_valid(Instant::now())) {
+                        // A failed proactive refresh serves the still-valid token.
+                        served = Some(t.clone());
+                    }
+                });
+                match served {
+                    Some(t) => Ok((t, Source::Cache)),
+                    None => Err(e),
                 }
-                Err(e)
             }
         };
+        return result;
     }
 }
 
