@@ -129,9 +129,10 @@ fn run_item(sh: &Shared, outer: &Ctx, app: &AppIdentity, it: &Item, dep_failed: 
         client_request_id: it.headers.iter().find(|(k, _)| k == "client-request-id").map(|(_, v)| v.clone()).unwrap_or_else(|| outer.client_request_id.clone()),
         headers,
     };
+    let item_throttle = if dep_failed { None } else { lock(&sh.faults).batch_item_throttle.take() };
     let resp = if dep_failed {
         ctx.err(424, "FailedDependency", "Failed Dependency")
-    } else if let Some(c) = lock(&sh.faults).batch_item_throttle.take() {
+    } else if let Some(c) = item_throttle {
         throttled(&ctx, c.retry_after.as_deref().unwrap_or("1"))
     } else {
         let mut url = it.url.trim().to_string();
@@ -158,9 +159,10 @@ fn run_item(sh: &Shared, outer: &Ctx, app: &AppIdentity, it: &Item, dep_failed: 
     }
     let mut out = json!({"id": it.id, "status": resp.status, "headers": h});
     if !resp.body.is_empty() {
+        let is_json = resp.get_header("Content-Type").map(|c| c.contains("json")).unwrap_or(false);
         out["body"] = match serde_json::from_slice::<Value>(&resp.body) {
-            Ok(v) => v,
-            Err(_) => json!(String::from_utf8_lossy(&resp.body)),
+            Ok(v) if is_json => v,
+            _ => json!(String::from_utf8_lossy(&resp.body)),
         };
     }
     (resp.status, out)

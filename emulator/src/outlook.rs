@@ -32,7 +32,7 @@ fn access_policy_denied(ctx: &Ctx) -> Resp {
     Resp::json(403, &json!({"error": {"code": "ErrorAccessDenied", "message": "Access to OData is disabled.", "innerError": {"request-id": ctx.request_id, "date": graph_date(now_secs())}}}))
 }
 
-fn created(ctx: &Ctx, v: Value, context: String) -> Resp {
+fn created(_ctx: &Ctx, v: Value, context: String) -> Resp {
     let mut v = v;
     v["@odata.context"] = json!(context);
     Resp::json(201, &reorder_context(v))
@@ -86,7 +86,8 @@ pub fn user_sub(sh: &Shared, ctx: &Ctx, app: &AppIdentity, m: &str, segs: &[Stri
     if !app.has_any(roles) {
         return forbidden_outlook(ctx);
     }
-    let idx = match lock(&sh.tenant).dir.resolve(&key) {
+    let resolved = lock(&sh.tenant).dir.resolve(&key);
+    let idx = match resolved {
         Some(i) => i,
         None => return if needed.2 { invalid_user(ctx, &key) } else { not_found_dir(ctx, &key) },
     };
@@ -447,7 +448,8 @@ fn valid_address(a: &str) -> bool {
 }
 
 fn send_mail(sh: &Shared, ctx: &Ctx, idx: usize, body: &[u8]) -> Resp {
-    let sender: User = match lock(&sh.tenant).dir.get(idx) {
+    let sender = lock(&sh.tenant).dir.get(idx);
+    let sender: User = match sender {
         Some(u) => u,
         None => return item_not_found(ctx),
     };
