@@ -280,6 +280,284 @@ int32_t msgraph_credential_remove(const char *name);
 int32_t msgraph_credential_clear_tokens(const char *name);
 
 /**
+ * Registers (or replaces) a credential: the package's create_credential.
+ *
+ * `name` is the full registry name (the package prefixes the caller's
+ * schema). `tenant_id`, `client_id`, `client_secret`, `scope` (NULL for
+ * the default) are set on top of `options`, a JSON object of further
+ * settings of msgraph_credential_set() ("authority_host", "graph_base_url",
+ * "cloud", "timeout_ms", "proxy", "client_secret_env", …; NULL for none).
+ *
+ * Returns MSGRAPH_OK or a negative status; `err` receives the reason
+ * (UTF-8, NULL on success).
+ */
+int32_t msgraph_xp_credential_set(const uint8_t *name,
+                                  int16_t name_ind,
+                                  int32_t name_len,
+                                  const uint8_t *tenant_id,
+                                  int16_t tenant_id_ind,
+                                  int32_t tenant_id_len,
+                                  const uint8_t *client_id,
+                                  int16_t client_id_ind,
+                                  int32_t client_id_len,
+                                  const uint8_t *client_secret,
+                                  int16_t client_secret_ind,
+                                  int32_t client_secret_len,
+                                  const uint8_t *scope,
+                                  int16_t scope_ind,
+                                  int32_t scope_len,
+                                  const uint8_t *options,
+                                  int16_t options_ind,
+                                  int32_t options_len,
+                                  uint8_t *err,
+                                  int16_t *err_ind,
+                                  int32_t *err_len,
+                                  int32_t *err_maxlen);
+
+/**
+ * Loads a credentials file (as msgraph_credentials_load()) and registers
+ * every entry under `prefix` + its name (the package passes the caller's
+ * schema namespace). `path` NULL means the file named by the environment
+ * variable MSGRAPH_CREDENTIALS_FILE (set in extproc.ora). When the
+ * environment variable MSGRAPH_CREDENTIALS_DIR is set, only files inside
+ * that directory are accepted (MSGRAPH_ERR_REFUSED otherwise).
+ *
+ * Returns the number of credentials loaded, or a negative status with the
+ * reason in `err`.
+ */
+int32_t msgraph_xp_credentials_load(const uint8_t *path,
+                                    int16_t path_ind,
+                                    int32_t path_len,
+                                    const uint8_t *prefix,
+                                    int16_t prefix_ind,
+                                    int32_t prefix_len,
+                                    uint8_t *err,
+                                    int16_t *err_ind,
+                                    int32_t *err_len,
+                                    int32_t *err_maxlen);
+
+/**
+ * Removes a credential and its cached tokens. Returns MSGRAPH_OK,
+ * MSGRAPH_ERR_ARGUMENT or MSGRAPH_ERR_NOT_FOUND.
+ */
+int32_t msgraph_xp_credential_remove(const uint8_t *name,
+                                     int16_t name_ind,
+                                     int32_t name_len);
+
+/**
+ * Drops the tokens cached for a credential (APEX_CREDENTIAL.CLEAR_TOKENS).
+ * Returns MSGRAPH_OK, MSGRAPH_ERR_ARGUMENT or MSGRAPH_ERR_NOT_FOUND.
+ */
+int32_t msgraph_xp_credential_clear_tokens(const uint8_t *name,
+                                           int16_t name_ind,
+                                           int32_t name_len);
+
+/**
+ * Starts an upload body for a request or batch larger than one RAW
+ * (32767 bytes). Returns its handle (> 0) or MSGRAPH_ERR_LIMIT when 1024
+ * bodies are alive. A body is consumed by the call it is given to (even a
+ * failing one); free it with msgraph_xp_body_free() otherwise.
+ */
+int32_t msgraph_xp_body_new(void);
+
+/**
+ * Appends a chunk (any bytes; the package sends UTF-8) to an upload body.
+ * A NULL chunk appends nothing. Returns the body's length so far, or
+ * MSGRAPH_ERR_NOT_FOUND (unknown handle), MSGRAPH_ERR_TOO_LARGE (past
+ * 256 MiB: the body is then dropped), MSGRAPH_ERR_ARGUMENT.
+ */
+int32_t msgraph_xp_body_append(int32_t body,
+                               const uint8_t *chunk,
+                               int16_t chunk_ind,
+                               int32_t chunk_len);
+
+/**
+ * Frees an upload body. Handle 0 does nothing. Returns MSGRAPH_OK or
+ * MSGRAPH_ERR_NOT_FOUND.
+ */
+int32_t msgraph_xp_body_free(int32_t body);
+
+/**
+ * One Graph request (make_rest_request and the helpers).
+ *
+ * - `credential`, `method`, `url`: UTF-8 text, required.
+ * - the body: `body_handle` > 0 sends that upload body (consumed);
+ *   otherwise `body` (NULL for none) is sent.
+ * - `options`: the options JSON of msgraph_request() or NULL.
+ * - `headers`: request headers as "Name: value" lines (the package's
+ *   g_request_headers) or NULL; the options' own "headers" win.
+ * - `all_pages` != 0 follows @odata.nextLink; `max_items` > 0 caps it.
+ *
+ * Returns a result handle (> 0) for every outcome, failures of the
+ * arguments included (a result with a negative status and an error
+ * document); a negative status only when no result can be stored
+ * (MSGRAPH_ERR_LIMIT, MSGRAPH_ERR_INTERNAL).
+ */
+int32_t msgraph_xp_request(const uint8_t *credential,
+                           int16_t credential_ind,
+                           int32_t credential_len,
+                           const uint8_t *method,
+                           int16_t method_ind,
+                           int32_t method_len,
+                           const uint8_t *url,
+                           int16_t url_ind,
+                           int32_t url_len,
+                           const uint8_t *body,
+                           int16_t body_ind,
+                           int32_t body_len,
+                           int32_t body_handle,
+                           const uint8_t *options,
+                           int16_t options_ind,
+                           int32_t options_len,
+                           const uint8_t *headers,
+                           int16_t headers_ind,
+                           int32_t headers_len,
+                           int32_t all_pages,
+                           int32_t max_items);
+
+/**
+ * Requests through Graph's $batch (see msgraph_batch()). The requests JSON
+ * is `requests_handle` (an upload body, consumed) when > 0, else
+ * `requests`. Returns a result handle as msgraph_xp_request().
+ */
+int32_t msgraph_xp_batch(const uint8_t *credential,
+                         int16_t credential_ind,
+                         int32_t credential_len,
+                         const uint8_t *requests,
+                         int16_t requests_ind,
+                         int32_t requests_len,
+                         int32_t requests_handle,
+                         const uint8_t *options,
+                         int16_t options_ind,
+                         int32_t options_len,
+                         const uint8_t *headers,
+                         int16_t headers_ind,
+                         int32_t headers_len);
+
+/**
+ * The credential's token facts and claims (see msgraph_token_info()).
+ * Returns a result handle as msgraph_xp_request().
+ */
+int32_t msgraph_xp_token_info(const uint8_t *credential,
+                              int16_t credential_ind,
+                              int32_t credential_len,
+                              const uint8_t *options,
+                              int16_t options_ind,
+                              int32_t options_len);
+
+/**
+ * Everything the package sets after a call, in one round trip:
+ * `*status` (HTTP status or negative library status), `*length` (body
+ * bytes; MSGRAPH_ERR_TOO_LARGE if past 2 GiB), `*ora_error` (the ORA-20xxx
+ * number to raise, positive, or 0 for a success: the table of
+ * sql/README.md), `reason` (reason phrase, or the status name),
+ * `request_id` (Graph's request-id header, else client-request-id),
+ * `message` (one line with the service's code, message and ids; NULL for
+ * a success).
+ *
+ * Returns MSGRAPH_OK, or MSGRAPH_ERR_NOT_FOUND for an unknown handle (the
+ * OUT values are then 0 and NULL).
+ */
+int32_t msgraph_xp_result_info(int32_t result,
+                               int32_t *status,
+                               int32_t *length,
+                               int32_t *ora_error,
+                               uint8_t *reason,
+                               int16_t *reason_ind,
+                               int32_t *reason_len,
+                               int32_t *reason_maxlen,
+                               uint8_t *request_id,
+                               int16_t *request_id_ind,
+                               int32_t *request_id_len,
+                               int32_t *request_id_maxlen,
+                               uint8_t *message,
+                               int16_t *message_ind,
+                               int32_t *message_len,
+                               int32_t *message_maxlen);
+
+/**
+ * Copies body bytes from `offset` into `buf` (at most `*buf_maxlen`),
+ * never splitting a UTF-8 character of a UTF-8 body. Returns the number
+ * copied (0 at the end: `buf` is then NULL) or a negative status
+ * (MSGRAPH_ERR_NOT_FOUND, MSGRAPH_ERR_ARGUMENT: negative offset, offset
+ * inside a character, buffer under 4 bytes for the next character).
+ */
+int32_t msgraph_xp_result_read(int32_t result,
+                               int32_t offset,
+                               uint8_t *buf,
+                               int16_t *buf_ind,
+                               int32_t *buf_len,
+                               int32_t *buf_maxlen);
+
+/**
+ * The response headers as "name: value" lines (names in lower case, one
+ * per line, "\n"-terminated), read like the body: from byte `offset`, at
+ * most `*buf_maxlen` bytes, never splitting a character. Returns the
+ * number of bytes copied (0 at the end) or a negative status.
+ */
+int32_t msgraph_xp_result_headers_read(int32_t result,
+                                       int32_t offset,
+                                       uint8_t *buf,
+                                       int16_t *buf_ind,
+                                       int32_t *buf_len,
+                                       int32_t *buf_maxlen);
+
+/**
+ * One response header's value by case-insensitive name into `value`.
+ * Returns 1 when present, 0 when absent (`value` NULL), or a negative
+ * status.
+ */
+int32_t msgraph_xp_result_header(int32_t result,
+                                 const uint8_t *name,
+                                 int16_t name_ind,
+                                 int32_t name_len,
+                                 uint8_t *value,
+                                 int16_t *value_ind,
+                                 int32_t *value_len,
+                                 int32_t *value_maxlen);
+
+/**
+ * Checks or rewrites a UTF-8 result body for a database character set.
+ *
+ * `mode` 0 (check): returns 0 when every character of the body is
+ * representable in `charset` (an Oracle name such as WE8MSWIN1252), else
+ * the 1-based byte offset of the first that is not.
+ * `mode` 1 (escape, for JSON bodies): returns the handle of a new result
+ * (same status and headers) whose body has every unrepresentable
+ * character written as a JSON \uXXXX escape (surrogate pairs above
+ * U+FFFF), which is the same JSON; the original result stays alive.
+ *
+ * Negative: MSGRAPH_ERR_NOT_FOUND (handle), MSGRAPH_ERR_ARGUMENT (a
+ * character set this library does not know: the package then converts and
+ * compares in PL/SQL; a body that is not UTF-8; unknown mode).
+ */
+int32_t msgraph_xp_result_recode(int32_t result,
+                                 const uint8_t *charset,
+                                 int16_t charset_ind,
+                                 int32_t charset_len,
+                                 int32_t mode);
+
+/**
+ * The ORA-20xxx number (positive) and a message for a negative status
+ * returned by a call that has no result (body, credential calls): the
+ * message is the status name and description. Returns 0 (and NULL) for a
+ * status >= 0.
+ */
+int32_t msgraph_xp_status_error(int32_t status,
+                                uint8_t *message,
+                                int16_t *message_ind,
+                                int32_t *message_len,
+                                int32_t *message_maxlen);
+
+/**
+ * The library's version ("0.1.0") into `buf`. Returns MSGRAPH_OK.
+ */
+int32_t msgraph_xp_version(uint8_t *buf,
+                           int16_t *buf_ind,
+                           int32_t *buf_len,
+                           int32_t *buf_maxlen);
+
+/**
  * The library's version, e.g. "0.1.0".
  *
  * Returns a static, NUL-terminated string: never free it. Thread-safe.
@@ -395,6 +673,33 @@ const char *msgraph_result_header(int32_t result,
  * of it; never free it. Returns NULL for an unknown handle.
  */
 const char *msgraph_result_headers(int32_t result);
+
+/**
+ * The value at a JSON Pointer (RFC 6901) in a JSON body: a string value
+ * as its text (unquoted), any other value (number, true/false/null, object,
+ * array) as compact JSON. "" is the whole document; "/value/0/displayName"
+ * the first item's name; "/claims/roles" a token's roles. Lets C programs
+ * pick fields without a JSON library.
+ *
+ * The string is owned by the result and valid until msgraph_result_free()
+ * of it; never free it. Returns NULL (and sets msgraph_last_error()) if the
+ * handle is unknown, the pointer NULL or malformed, the body not JSON, or
+ * nothing is at the pointer.
+ */
+const char *msgraph_result_json(int32_t result,
+                                const char *pointer);
+
+/**
+ * The number of elements of the array (or members of the object) at a JSON
+ * Pointer in a JSON body, e.g. msgraph_result_json_count(r, "/value") for
+ * the items of a page. 0 for a scalar.
+ *
+ * Returns the count (>= 0), or a negative status: MSGRAPH_ERR_NOT_FOUND
+ * (unknown handle, nothing at the pointer), MSGRAPH_ERR_ARGUMENT (NULL or
+ * malformed pointer, body not JSON).
+ */
+int64_t msgraph_result_json_count(int32_t result,
+                                  const char *pointer);
 
 /**
  * Frees a result and everything it handed out. Freeing handle 0 does

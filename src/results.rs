@@ -27,6 +27,10 @@ pub struct StoredResult {
     headers: Vec<(String, CString)>,
     /// All headers as JSON, made on first use.
     headers_json: OnceLock<CString>,
+    /// The body parsed as JSON, on first use of a JSON accessor.
+    parsed: OnceLock<Option<serde_json::Value>>,
+    /// Strings handed out by JSON accessors; freed with the result.
+    handed_out: Mutex<Vec<CString>>,
 }
 
 impl StoredResult {
@@ -39,7 +43,15 @@ impl StoredResult {
             .into_iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), CString::new(v.replace('\0', "")).unwrap_or_default()))
             .collect();
-        StoredResult { status: r.status, body, utf8, headers, headers_json: OnceLock::new() }
+        StoredResult {
+            status: r.status,
+            body,
+            utf8,
+            headers,
+            headers_json: OnceLock::new(),
+            parsed: OnceLock::new(),
+            handed_out: Mutex::new(Vec::new()),
+        }
     }
     /// Body length in bytes.
     pub fn len(&self) -> usize {
@@ -82,6 +94,28 @@ impl StoredResult {
             }
         }
         serde_json::Value::Object(m).to_string()
+    }
+
+    /// The value at a JSON Pointer (RFC 6901, "" for the whole body) of a
+    /// JSON body.
+    pub fn json_at(&self, pointer: &str) -> Result<&serde_json::Value> {
+        if !(pointer.is_empty() || pointer.starts_with('/')) {
+            return Err(Error::argument("a JSON Pointer is \"\" or starts with '/', e.g. \"/value/0/displayName\""));
+        }
+        let doc = self
+            .parsed
+            .get_or_init(|| serde_json::from_slice(self.body()).ok())
+            .as_ref()
+            .ok_or_else(|| Error::argument("the body is not JSON"))?;
+        doc.pointer(pointer).ok_or_else(|| Error::not_found(format!("nothing at JSON Pointer '{pointer}'")))
+    }
+
+    /// Keeps a string alive as long as the result; returns a pointer to it.
+    pub fn hand_out(&self, text: String) -> *const std::ffi::c_char {
+        let c = CString::new(text.replace('\0', "\\u0000")).unwrap_or_default();
+        let p = c.as_ptr();
+        lock(&self.handed_out).push(c);
+        p
     }
 
     /// Copies up to `buf_len` bytes from `offset` without splitting a UTF-8

@@ -133,6 +133,57 @@ pub extern "C" fn msgraph_result_headers(result: i32) -> *const c_char {
     })
 }
 
+/// The value at a JSON Pointer (RFC 6901) in a JSON body: a string value
+/// as its text (unquoted), any other value (number, true/false/null, object,
+/// array) as compact JSON. "" is the whole document; "/value/0/displayName"
+/// the first item's name; "/claims/roles" a token's roles. Lets C programs
+/// pick fields without a JSON library.
+///
+/// The string is owned by the result and valid until msgraph_result_free()
+/// of it; never free it. Returns NULL (and sets msgraph_last_error()) if the
+/// handle is unknown, the pointer NULL or malformed, the body not JSON, or
+/// nothing is at the pointer.
+#[no_mangle]
+pub extern "C" fn msgraph_result_json(result: i32, pointer: *const c_char) -> *const c_char {
+    ffi_boundary!(std::ptr::null(), {
+        let found = (|| {
+            let pointer = str_arg(pointer, "pointer")?;
+            let r = results::get(result)?;
+            let text = match r.json_at(pointer)? {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            Ok::<_, Error>(r.hand_out(text))
+        })();
+        found.unwrap_or_else(|e| {
+            set_last_error(&e);
+            std::ptr::null()
+        })
+    })
+}
+
+/// The number of elements of the array (or members of the object) at a JSON
+/// Pointer in a JSON body, e.g. msgraph_result_json_count(r, "/value") for
+/// the items of a page. 0 for a scalar.
+///
+/// Returns the count (>= 0), or a negative status: MSGRAPH_ERR_NOT_FOUND
+/// (unknown handle, nothing at the pointer), MSGRAPH_ERR_ARGUMENT (NULL or
+/// malformed pointer, body not JSON).
+#[no_mangle]
+pub extern "C" fn msgraph_result_json_count(result: i32, pointer: *const c_char) -> i64 {
+    ffi_boundary!(PANIC_STATUS as i64, {
+        status_of_i64((|| {
+            let pointer = str_arg(pointer, "pointer")?;
+            let r = results::get(result)?;
+            Ok(match r.json_at(pointer)? {
+                serde_json::Value::Array(a) => a.len() as i64,
+                serde_json::Value::Object(o) => o.len() as i64,
+                _ => 0,
+            })
+        })())
+    })
+}
+
 /// Frees a result and everything it handed out. Freeing handle 0 does
 /// nothing and returns MSGRAPH_OK (like free(NULL)); freeing an unknown or
 /// already freed handle returns MSGRAPH_ERR_NOT_FOUND and changes nothing.
