@@ -19,6 +19,7 @@ pub struct TodoList {
 }
 
 /// A change-log entry for Outlook-style delta (kind, item id, seq, deleted).
+#[allow(dead_code)] // read by the upcoming Outlook delta
 #[derive(Clone, Debug)]
 pub struct ItemChange {
     pub kind: &'static str,
@@ -75,7 +76,7 @@ impl Mailbox {
         let folder_ids: Vec<String> = WELL_KNOWN_FOLDERS.iter().enumerate().map(|(i, _)| outlook_id("folder", n, i as u64)).collect();
         let peer = |k: u64| -> User {
             let m = directory_size.max(1);
-            seed_user(((splitmix(n ^ k) % m as u64) as usize + if m > 1 { 0 } else { 0 }) % m)
+            seed_user((splitmix(n ^ k) % m as u64) as usize)
         };
         let mut mb = Mailbox {
             idx,

@@ -81,7 +81,6 @@ pub struct Faults {
 
 pub struct Shared {
     pub start: Instant,
-    pub start_epoch_ms: u64,
     pub scheme: &'static str,
     pub port: AtomicU64,
     pub default_lifetime: u64,

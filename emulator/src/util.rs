@@ -144,6 +144,7 @@ pub fn aad_ts(secs: i64) -> String {
     format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}Z")
 }
 
+#[allow(dead_code)] // for HTTP-date Retry-After faults
 pub fn http_date(secs: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -278,37 +279,6 @@ pub fn parse_pairs(s: &str, plus_is_space: bool) -> Vec<(String, String)> {
             None => (pct_decode(p, plus_is_space), String::new()),
         })
         .collect()
-}
-
-/// Fold common accented letters to ASCII for mail addresses.
-pub fn ascii_fold(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        let r: &str = match c {
-            'ä' | 'á' | 'à' | 'â' | 'å' | 'ā' | 'ã' | 'Ä' | 'Á' | 'Å' | 'Ā' => "a",
-            'æ' | 'Æ' => "ae",
-            'ç' | 'č' | 'ć' | 'Č' => "c",
-            'é' | 'è' | 'ê' | 'ë' | 'ē' | 'É' => "e",
-            'í' | 'ì' | 'î' | 'ï' | 'ı' | 'Í' => "i",
-            'ñ' | 'ń' | 'Ñ' => "n",
-            'ó' | 'ò' | 'ô' | 'ö' | 'ø' | 'ō' | 'õ' | 'Ö' | 'Ø' | 'Ō' | 'Ó' => "o",
-            'ú' | 'ù' | 'û' | 'ü' | 'ū' | 'Ü' | 'Ú' => "u",
-            'ß' => "ss",
-            'š' | 'ś' | 'ş' | 'Š' => "s",
-            'ž' | 'ż' | 'Ž' => "z",
-            'ł' | 'Ł' => "l",
-            'ř' => "r",
-            'ý' => "y",
-            'ğ' => "g",
-            c if c.is_ascii_alphanumeric() => {
-                out.push(c.to_ascii_lowercase());
-                continue;
-            }
-            _ => "",
-        };
-        out.push_str(r);
-    }
-    out
 }
 
 #[cfg(test)]
