@@ -19,7 +19,6 @@ pub struct TodoList {
 }
 
 /// A change-log entry for Outlook-style delta (kind, item id, seq, deleted).
-#[allow(dead_code)] // read by the upcoming Outlook delta
 #[derive(Clone, Debug)]
 pub struct ItemChange {
     pub kind: &'static str,

@@ -196,6 +196,37 @@ fn calendar(sh: &Shared, ctx: &Ctx, idx: usize, m: &str, rest: &[&str], rs: &[St
             let id = ev["id"].as_str().unwrap_or("").to_string();
             created(ctx, ev, format!("{uctx}/events/$entity")).header("Location", &format!("{}/users('{}')/events('{}')", ctx.root(), pct_encode(&rs_user(upath)), id))
         }
+        ("GET", ["events", "delta"]) | ("GET", ["calendarview", "delta"]) => {
+            let window = match (q.get("startdatetime"), q.get("enddatetime")) {
+                (Some(s), Some(e)) => match (parse_iso(s), parse_iso(e)) {
+                    (Some(s), Some(e)) => Some((s, e)),
+                    _ => return ctx.err(400, "ErrorInvalidParameter", "The value of parameter 'StartDateTime' or 'EndDateTime' is invalid."),
+                },
+                _ if r[0] == "calendarview" && q.get("skiptoken").is_none() && q.get("deltatoken").is_none() => {
+                    return ctx.err(400, "ErrorInvalidParameter", "This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.");
+                }
+                _ => None,
+            };
+            let scope = String::new();
+            let link = match window {
+                Some((ws, we)) => format!("{upath}/{}/delta?startDateTime={}&endDateTime={}", rsn[0], iso(ws), iso(we)),
+                None => format!("{upath}/{}/delta", rsn[0]),
+            };
+            outlook_delta(sh, ctx, q, idx, "event", &scope, "#microsoft.graph.event", &link, move |b| {
+                b.events
+                    .iter()
+                    .filter(|ev| match window {
+                        None => true,
+                        Some((s, e)) => {
+                            let es = ev["start"]["dateTime"].as_str().and_then(parse_iso);
+                            let ee = ev["end"]["dateTime"].as_str().and_then(parse_iso);
+                            matches!((es, ee), (Some(es), Some(ee)) if es < e && ee > s)
+                        }
+                    })
+                    .cloned()
+                    .collect()
+            })
+        }
         (_, ["events", "delta"]) => method_not_allowed(ctx),
         (_, ["events", _]) => {
             let eid = rsn[1].clone();
@@ -317,6 +348,7 @@ fn contacts(sh: &Shared, ctx: &Ctx, idx: usize, m: &str, rest: &[&str], rs: &[St
             });
             created(ctx, c, format!("{uctx}/contacts/$entity"))
         }
+        ("GET", ["contacts", "delta"]) => outlook_delta(sh, ctx, q, idx, "contact", "", "#microsoft.graph.contact", &format!("{upath}/contacts/delta"), |b| b.contacts.clone()),
         (_, ["contacts", _]) => {
             let cid = rs[1].clone();
             mb(sh, idx, |b| {
@@ -720,6 +752,12 @@ fn todo(sh: &Shared, ctx: &Ctx, idx: usize, m: &str, rest: &[&str], rs: &[String
                     });
                     created(ctx, task, format!("{lctx}/tasks/$entity"))
                 }
+                ("GET", ["tasks", "delta"]) => {
+                    let lid2 = lid.clone();
+                    outlook_delta(sh, ctx, q, idx, "todoTask", &lid, "#microsoft.graph.todoTask", &format!("{upath}/todo/lists/{lid}/tasks/delta"), move |b| {
+                        b.todo.iter().find(|l| l.meta["id"] == lid2.as_str()).map(|l| l.tasks.clone()).unwrap_or_default()
+                    })
+                }
                 (_, ["tasks", _]) => {
                     let tid = rs[4].clone();
                     mb(sh, idx, |b| {
@@ -754,4 +792,83 @@ fn todo(sh: &Shared, ctx: &Ctx, idx: usize, m: &str, rest: &[&str], rs: &[String
         (_, ["todo", x, ..]) => bad_segment(ctx, x),
         _ => method_not_allowed(ctx),
     }
+}
+
+/// Outlook-style delta over a mailbox collection (events, contacts, To Do tasks).
+/// `items` lists the collection now; `in_scope` limits the window (calendarView).
+#[allow(clippy::too_many_arguments)]
+fn outlook_delta(
+    sh: &Shared,
+    ctx: &Ctx,
+    q: &Q,
+    idx: usize,
+    kind: &'static str,
+    scope: &str,
+    odata_type: &str,
+    link_path: &str,
+    items: impl Fn(&Mailbox) -> Vec<Value>,
+) -> Resp {
+    use crate::token::{seal, unseal};
+    let page = ctx
+        .hdr("prefer")
+        .and_then(|p| p.split(',').find_map(|x| x.trim().strip_prefix("odata.maxpagesize=").and_then(|n| n.trim().parse::<usize>().ok())))
+        .filter(|n| *n > 0)
+        .unwrap_or(10);
+    let bad = || ctx.err(400, "syncStateNotFound", "The sync state generation is not found or has expired. Start a new delta round without a token.");
+    let tok = q.get("skiptoken").or_else(|| q.get("deltatoken"));
+    let (now_items, seq) = mb(sh, idx, |b| (items(b), b.seq));
+    let mut st = match tok {
+        None => json!({"k": "od", "kind": kind, "scope": scope, "p": "f", "s": seq, "o": 0}),
+        Some(t) => match unseal(&sh.key, t) {
+            Some(v) if v["k"] == "od" && v["kind"] == kind && v["scope"] == scope => v,
+            _ => return bad(),
+        },
+    };
+    if st["p"] == "d" {
+        st = json!({"k": "od", "kind": kind, "scope": scope, "p": "i", "from": st["s"], "to": seq, "o": 0});
+    }
+    let with_type = |v: &Value| {
+        let mut m = Map::new();
+        m.insert("@odata.type".into(), json!(odata_type));
+        if let Value::Object(o) = v {
+            m.extend(o.clone());
+        }
+        Value::Object(m)
+    };
+    let all: Vec<Value> = if st["p"] == "f" {
+        now_items.iter().map(with_type).collect()
+    } else {
+        let (from, to) = (st["from"].as_u64().unwrap_or(0), st["to"].as_u64().unwrap_or(0));
+        let changed: Vec<String> = mb(sh, idx, |b| {
+            let mut ids: Vec<String> = vec![];
+            for c in b.changes.iter().filter(|c| c.kind == kind && c.scope == scope && c.seq > from && c.seq <= to) {
+                if !ids.contains(&c.id) {
+                    ids.push(c.id.clone());
+                }
+            }
+            ids
+        });
+        changed
+            .iter()
+            .map(|id| match now_items.iter().find(|v| v["id"] == id.as_str()) {
+                Some(v) => with_type(v),
+                None => json!({"@odata.type": odata_type, "id": id, "@removed": {"reason": "deleted"}}),
+            })
+            .collect()
+    };
+    let sep = if link_path.contains('?') { '&' } else { '?' };
+    let off = st["o"].as_u64().unwrap_or(0) as usize;
+    let value: Vec<Value> = all.iter().skip(off).take(page).cloned().collect();
+    let mut out = Map::new();
+    out.insert("@odata.context".into(), json!(format!("{}/$metadata#Collection({})", ctx.root(), odata_type.trim_start_matches("#microsoft.graph."))));
+    if off + page < all.len() {
+        st["o"] = json!(off + page);
+        out.insert("@odata.nextLink".into(), json!(format!("{}{}{}$skiptoken={}", ctx.root(), link_path, sep, seal(&sh.key, &st))));
+    } else {
+        let s = if st["p"] == "f" { st["s"].clone() } else { st["to"].clone() };
+        let d = json!({"k": "od", "kind": kind, "scope": scope, "p": "d", "s": s});
+        out.insert("@odata.deltaLink".into(), json!(format!("{}{}{}$deltatoken={}", ctx.root(), link_path, sep, seal(&sh.key, &d))));
+    }
+    out.insert("value".into(), Value::Array(value));
+    Resp::json(200, &Value::Object(out))
 }

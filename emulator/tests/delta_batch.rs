@@ -120,3 +120,46 @@ fn batch_basics_limits_and_depends_on() {
     let r = client().post(format!("{}/$batch", emu.graph_base_url())).json(&json!({"requests": []})).send().unwrap();
     assert_eq!(r.status(), 401);
 }
+
+#[test]
+fn outlook_delta_events_contacts_tasks() {
+    let emu = start();
+    let t = token(&emu);
+    let u = emu.user_id(9);
+    // events (calendarView delta with a window)
+    let (s, v) = get(&emu, &t, &format!("/users/{u}/calendarView/delta"));
+    assert_eq!(s, 400, "{v}");
+    let (items, d, _) = follow(&emu, &t, &format!("/users/{u}/calendarView/delta?startDateTime=2000-01-01T00:00:00Z&endDateTime=2100-01-01T00:00:00Z"));
+    assert_eq!(items.len(), 5);
+    assert_eq!(items[0]["@odata.type"], "#microsoft.graph.event");
+    let (s, ev) = send(&emu, &t, "POST", &format!("/users/{u}/events"), &json!({"subject": "new", "start": {"dateTime": "2030-01-01T10:00:00", "timeZone": "UTC"}, "end": {"dateTime": "2030-01-01T11:00:00", "timeZone": "UTC"}}));
+    assert_eq!(s, 201);
+    let old = items[1]["id"].as_str().unwrap().to_string();
+    assert_eq!(send(&emu, &t, "DELETE", &format!("/users/{u}/events/{old}"), &Value::Null).0, 204);
+    let (items, _, _) = follow(&emu, &t, &d);
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(items.iter().any(|i| i["id"] == ev["id"] && i["subject"] == "new"));
+    assert!(items.iter().any(|i| i["id"] == old.as_str() && i["@removed"]["reason"] == "deleted"));
+    // contacts
+    let (items, d, _) = follow(&emu, &t, &format!("/users/{u}/contacts/delta"));
+    assert_eq!(items.len(), 4);
+    assert_eq!(send(&emu, &t, "POST", &format!("/users/{u}/contacts"), &json!({"givenName": "Neu"})).0, 201);
+    let (items, _, _) = follow(&emu, &t, &d);
+    assert_eq!(items.len(), 1);
+    // To Do tasks, paged with odata.maxpagesize
+    let (_, lists) = get(&emu, &t, &format!("/users/{u}/todo/lists"));
+    let lid = lists["value"][1]["id"].as_str().unwrap().to_string();
+    let r = client().get(format!("{}/users/{u}/todo/lists/{lid}/tasks/delta", emu.graph_base_url())).bearer_auth(&t).header("Prefer", "odata.maxpagesize=2").send().unwrap();
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["value"].as_array().unwrap().len(), 2);
+    let next = v["@odata.nextLink"].as_str().unwrap().to_string();
+    let (items, d, _) = follow(&emu, &t, &next);
+    assert_eq!(items.len(), 2);
+    let tid = items[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(send(&emu, &t, "PATCH", &format!("/users/{u}/todo/lists/{lid}/tasks/{tid}"), &json!({"status": "completed"})).0, 200);
+    let (items, _, _) = follow(&emu, &t, &d);
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["status"], "completed");
+    let (s, _) = get(&emu, &t, &format!("/users/{u}/contacts/delta?$deltatoken=nope"));
+    assert_eq!(s, 400);
+}
