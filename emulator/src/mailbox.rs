@@ -25,6 +25,7 @@ pub struct ItemChange {
     pub scope: String,
     pub id: String,
     pub seq: u64,
+    #[allow(dead_code)] // kept for messages delta (removal reasons)
     pub deleted: bool,
 }
 
