@@ -2,6 +2,8 @@
 //! bundled emulator.
 #![allow(dead_code)]
 
+pub mod cprog;
+
 pub use msgraph::ffi::call::*;
 pub use msgraph::ffi::credential::*;
 pub use msgraph::ffi::library::*;
