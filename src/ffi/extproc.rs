@@ -829,37 +829,6 @@ pub extern "C" fn msgraph_xp_result_headers_read(
     })
 }
 
-/// One response header's value by case-insensitive name into `value`.
-/// Returns 1 when present, 0 when absent (`value` NULL), or a negative
-/// status.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub extern "C" fn msgraph_xp_result_header(
-    result: i32,
-    name: *const u8,
-    name_ind: i16,
-    name_len: i32,
-    value: *mut u8,
-    value_ind: *mut i16,
-    value_len: *mut i32,
-    value_maxlen: *mut i32,
-) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
-        let out = OutRaw::new(value, value_ind, value_len, value_maxlen);
-        status_of((|| {
-            let name = required_text(name, name_ind, name_len, "header name")?;
-            let r = results::get(result)?;
-            Ok(match r.header(name) {
-                Some(v) => {
-                    out.put_text(&v.to_string_lossy());
-                    1
-                }
-                None => 0,
-            })
-        })())
-    })
-}
-
 // ------------------------------------------------------- character sets
 
 /// Characters of Windows-1252's 0x80..0x9F row (the rest is Latin-1).

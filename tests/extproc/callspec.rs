@@ -717,6 +717,26 @@ pub fn check_against_header(spec: &CallSpec, header: &BTreeMap<String, CProto>) 
             Role::Data { mode: Mode::In, .. } => strip_const(&want) == strip_const(hty),
             _ => want == *hty,
         };
+        // Names follow one convention, so two parameters of the same type
+        // swapped are caught too: p_x -> x, x_ind, x_len, x_maxlen.
+        let base = |p: &str| p.to_lowercase().trim_start_matches("p_").to_string();
+        let want_name = match &cp.role {
+            Role::Context => None,
+            Role::Data { param, .. } => Some(base(param)),
+            Role::Indicator { param, .. } => Some(format!("{}_ind", base(param))),
+            Role::Length { param, .. } => Some(format!("{}_len", base(param))),
+            Role::MaxLen { param } => Some(format!("{}_maxlen", base(param))),
+        };
+        if let Some(w) = want_name {
+            if &w != hname {
+                problems.push(format!(
+                    "{spec}: argument {} is {} by the call spec but {} in the prototype (order or naming drift)",
+                    n + 1,
+                    w,
+                    hname
+                ));
+            }
+        }
         if !ok {
             problems.push(format!(
                 "{spec}: argument {} ({}) is {} by the call spec but {} {} in the prototype",
