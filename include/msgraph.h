@@ -26,6 +26,11 @@
 #include <stdint.h>
 
 /**
+ * Lifetime of an assertion.
+ */
+#define ASSERTION_LIFETIME_SECS 600
+
+/**
  * Success.
  */
 #define MSGRAPH_OK 0
@@ -501,20 +506,6 @@ int32_t msgraph_xp_result_headers_read(int32_t result,
                                        int16_t *buf_ind,
                                        int32_t *buf_len,
                                        int32_t *buf_maxlen);
-
-/**
- * One response header's value by case-insensitive name into `value`.
- * Returns 1 when present, 0 when absent (`value` NULL), or a negative
- * status.
- */
-int32_t msgraph_xp_result_header(int32_t result,
-                                 const uint8_t *name,
-                                 int16_t name_ind,
-                                 int32_t name_len,
-                                 uint8_t *value,
-                                 int16_t *value_ind,
-                                 int32_t *value_len,
-                                 int32_t *value_maxlen);
 
 /**
  * Checks or rewrites a UTF-8 result body for a database character set.

@@ -34,7 +34,19 @@ pub const KEYS: &[&str] = &[
     "max_response_bytes",
     "ca_file",
     "proxy",
+    "certificate_file",
+    "private_key_file",
+    "assertion_alg",
 ];
+
+/// How the app proves its identity to the token endpoint.
+#[derive(Clone, Debug)]
+pub enum ClientAuth {
+    /// A client secret's value.
+    Secret(Secret),
+    /// A certificate and private key signing a client assertion.
+    Certificate(std::sync::Arc<crate::assertion::Certificate>),
+}
 
 /// A validated credential configuration.
 #[derive(Clone, Debug)]
@@ -43,8 +55,8 @@ pub struct CredentialConfig {
     pub tenant_id: String,
     /// Application (client) id.
     pub client_id: String,
-    /// Client secret value.
-    pub client_secret: Secret,
+    /// Client secret or certificate.
+    pub auth: ClientAuth,
     /// Scope requested; one resource's `/.default`.
     pub scope: String,
     /// Token endpoint.
@@ -201,26 +213,51 @@ impl CredentialConfig {
             "client_id",
             |c| c.is_ascii_graphic(),
         )?;
-        let client_secret = match (string_value(obj, "client_secret")?, string_value(obj, "client_secret_env")?) {
+        let secret = match (string_value(obj, "client_secret")?, string_value(obj, "client_secret_env")?) {
             (Some(_), Some(_)) => {
                 return Err(Error::config("give 'client_secret' or 'client_secret_env', not both"))
             }
-            (Some(s), None) => Secret::new(s),
+            (Some(s), None) => Some(Secret::new(s)),
             (None, Some(var)) => match std::env::var(var) {
-                Ok(s) => Secret::new(s),
+                Ok(s) => Some(Secret::new(s)),
                 Err(_) => {
                     return Err(Error::config(format!(
                         "environment variable '{var}' named by 'client_secret_env' is not set or not UTF-8"
                     )))
                 }
             },
+            (None, None) => None,
+        };
+        let certificate = match (string_value(obj, "certificate_file")?, string_value(obj, "private_key_file")?) {
+            (Some(c), Some(k)) => {
+                let alg = match string_value(obj, "assertion_alg")?.unwrap_or("PS256") {
+                    a if a.eq_ignore_ascii_case("PS256") => crate::assertion::Algorithm::Ps256,
+                    a if a.eq_ignore_ascii_case("RS256") => crate::assertion::Algorithm::Rs256,
+                    other => return Err(Error::config(format!("'assertion_alg' '{other}' is not PS256 or RS256"))),
+                };
+                Some(crate::assertion::Certificate::load(Path::new(c), Path::new(k), alg)?)
+            }
             (None, None) => {
-                return Err(Error::config("'client_secret' or 'client_secret_env' is required"))
+                if obj.contains_key("assertion_alg") {
+                    return Err(Error::config("'assertion_alg' needs 'certificate_file' and 'private_key_file'"));
+                }
+                None
+            }
+            _ => return Err(Error::config("'certificate_file' and 'private_key_file' go together")),
+        };
+        let auth = match (secret, certificate) {
+            (Some(_), Some(_)) => {
+                return Err(Error::config("give a client secret or a certificate, not both"))
+            }
+            (Some(s), None) if s.is_empty() => return Err(Error::config("the client secret is empty")),
+            (Some(s), None) => ClientAuth::Secret(s),
+            (None, Some(c)) => ClientAuth::Certificate(std::sync::Arc::new(c)),
+            (None, None) => {
+                return Err(Error::config(
+                    "'client_secret', 'client_secret_env' or 'certificate_file' + 'private_key_file' is required",
+                ))
             }
         };
-        if client_secret.is_empty() {
-            return Err(Error::config("the client secret is empty"));
-        }
         let (cloud_authority, cloud_graph, cloud_scope) =
             cloud_defaults(string_value(obj, "cloud")?.unwrap_or("global"))?;
         let scope = string_value(obj, "scope")?.unwrap_or(cloud_scope).trim().to_string();
@@ -260,7 +297,7 @@ impl CredentialConfig {
         Ok(CredentialConfig {
             tenant_id,
             client_id,
-            client_secret,
+            auth,
             scope,
             token_url,
             graph_base_url,
@@ -386,7 +423,10 @@ mod tests {
     fn secret_from_environment() {
         std::env::set_var("MSGRAPH_TEST_SECRET_ENV", "from-env");
         let v = json!({"tenant_id":"t","client_id":"c","client_secret_env":"MSGRAPH_TEST_SECRET_ENV"});
-        assert_eq!(CredentialConfig::from_value(&v).unwrap().client_secret.expose(), "from-env");
+        match CredentialConfig::from_value(&v).unwrap().auth {
+            ClientAuth::Secret(s) => assert_eq!(s.expose(), "from-env"),
+            other => panic!("{other:?}"),
+        }
         let v = json!({"tenant_id":"t","client_id":"c","client_secret_env":"MSGRAPH_TEST_NO_SUCH_VAR"});
         assert_eq!(CredentialConfig::from_value(&v).unwrap_err().status, MSGRAPH_ERR_CONFIG);
     }

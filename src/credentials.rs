@@ -35,7 +35,10 @@ fn fingerprint(cfg: &CredentialConfig) -> u64 {
     let mut h = FINGERPRINT_KEY.build_hasher();
     cfg.tenant_id.hash(&mut h);
     cfg.client_id.hash(&mut h);
-    cfg.client_secret.expose().hash(&mut h);
+    match &cfg.auth {
+        crate::config::ClientAuth::Secret(s) => s.expose().hash(&mut h),
+        crate::config::ClientAuth::Certificate(c) => c.der().hash(&mut h),
+    }
     cfg.scope.hash(&mut h);
     cfg.token_url.as_str().hash(&mut h);
     h.finish()

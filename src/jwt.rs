@@ -4,7 +4,28 @@
 
 use serde_json::Value;
 
-/// Decodes base64url without padding (RFC 7515); padding is tolerated.
+/// Encodes base64url without padding (RFC 7515).
+pub fn base64url_encode(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+        }
+    }
+    out
+}
+
+/// Decodes base64 in either alphabet (standard or URL-safe), with or
+/// without padding.
+pub fn base64_decode(input: &str) -> Option<Vec<u8>> {
+    base64url_decode(input)
+}
+
+/// Decodes base64url without padding (RFC 7515); padding and the standard
+/// alphabet are tolerated.
 pub fn base64url_decode(input: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(input.len() * 3 / 4);
     let mut acc: u32 = 0;
@@ -57,6 +78,18 @@ mod tests {
         assert_eq!(c["tid"], "t");
         assert!(claims("not-a-jwt").is_none());
         assert!(claims("a.b!.c").is_none());
+    }
+
+    #[test]
+    fn base64url_round_trips() {
+        for n in 0..40u8 {
+            let data: Vec<u8> = (0..n).map(|i| i.wrapping_mul(37).wrapping_add(n)).collect();
+            let enc = base64url_encode(&data);
+            assert!(!enc.contains('=') && !enc.contains('+') && !enc.contains('/'));
+            assert_eq!(base64url_decode(&enc).unwrap(), data);
+        }
+        assert_eq!(base64url_encode(b"Man"), "TWFu");
+        assert_eq!(base64url_encode(b"Ma"), "TWE");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod assertion;
 pub mod batch;
 pub mod config;
 pub mod credentials;

@@ -14,6 +14,7 @@
 //!   app blocked, AADSTS50196); 429 and 5xx honour Retry-After, and 5xx is
 //!   retried once.
 
+use crate::config::ClientAuth;
 use crate::credentials::Credential;
 use crate::error::{Error, Result};
 use crate::retry::{backoff, parse_retry_after};
@@ -203,16 +204,24 @@ fn fetch(cred: &Credential) -> std::result::Result<Arc<Token>, (Error, bool)> {
     let cfg = &cred.config;
     let client = transport::client_for(cfg).map_err(|e| (e, false))?;
     let host = cfg.token_url.host_str().unwrap_or("").to_string();
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", cfg.client_id.as_str()),
-        ("client_secret", cfg.client_secret.expose()),
-        ("scope", cfg.scope.as_str()),
-    ];
     let started = Instant::now();
     let mut attempt = 0u32;
     loop {
         attempt += 1;
+        // A certificate signs a fresh assertion (new jti) for every request.
+        let proof = match &cfg.auth {
+            ClientAuth::Secret(s) => vec![("client_secret", s.clone())],
+            ClientAuth::Certificate(c) => vec![
+                ("client_assertion_type", Secret::new("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")),
+                ("client_assertion", Secret::new(c.assertion(&cfg.client_id, cfg.token_url.as_str()).map_err(|e| (e, false))?)),
+            ],
+        };
+        let mut form: Vec<(&str, &str)> = vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", cfg.client_id.as_str()),
+            ("scope", cfg.scope.as_str()),
+        ];
+        form.extend(proof.iter().map(|(k, v)| (*k, v.expose())));
         let req = client
             .post(cfg.token_url.clone())
             .form(&form)
