@@ -31,6 +31,11 @@
 #define ASSERTION_LIFETIME_SECS 600
 
 /**
+ * Graph's per-mailbox concurrency limit for Outlook resources.
+ */
+#define MAILBOX_CONCURRENCY 4
+
+/**
  * Success.
  */
 #define MSGRAPH_OK 0
@@ -192,7 +197,11 @@ int32_t msgraph_request_bytes(const char *credential,
  * for a malformed batch, or 401), that answer is the result.
  *
  * `options_json`: NULL or {"headers", "timeout_ms", "max_retries",
- * "retry_budget_ms"}.
+ * "retry_budget_ms", "concurrency"}. With "concurrency": N (1 to 16,
+ * default 1) up to N $batch calls are in flight at once, never more than
+ * four Outlook requests for one mailbox across them (Graph's
+ * MailboxConcurrency limit); batches with dependsOn are always sent one
+ * after another.
  *
  * Returns a result handle (> 0), or a negative status for unusable
  * arguments (as msgraph_request()). Thread-safe.
@@ -225,7 +234,9 @@ int32_t msgraph_token_info(const char *credential,
  *
  * `config_json` keys: "tenant_id", "client_id", "client_secret" or
  * "client_secret_env" (the name of an environment variable holding the
- * secret), "scope" (default "https://graph.microsoft.com/.default"),
+ * secret) or, for a certificate credential, "certificate_file" and
+ * "private_key_file" (PEM; unencrypted PKCS#8 or PKCS#1 RSA key) with
+ * "assertion_alg" ("PS256", the default, or "RS256"), "scope" (default "https://graph.microsoft.com/.default"),
  * "cloud" ("global", "usgov", "usgov-dod", "china": sets the authority
  * host, Graph host and scope), "authority_host" (default
  * "https://login.microsoftonline.com"), "graph_base_url" (default

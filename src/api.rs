@@ -59,6 +59,7 @@ fn finish(call: &Call, outcome: Result<Response>) -> Response {
         Ok(r) => r,
         Err(e) => Response::from_error(&e, Some(&call.client_request_id)),
     };
+    r.mark_access_policy();
     if !r.headers.iter().any(|(k, _)| k == "client-request-id") {
         r.headers.push(("client-request-id".into(), call.client_request_id.clone()));
     }

@@ -137,103 +137,267 @@ pub fn run(call: &mut Call, requests_json: &str) -> Result<std::result::Result<R
     Ok(execute(call, &items))
 }
 
+/// Graph's per-mailbox concurrency limit for Outlook resources.
+pub const MAILBOX_CONCURRENCY: u32 = 4;
+
+/// Outlook path segments that make a request count against a mailbox.
+const OUTLOOK_SEGMENTS: &[&str] = &[
+    "messages", "mailfolders", "events", "calendar", "calendars", "calendarview", "calendargroups",
+    "contacts", "contactfolders", "mailboxsettings", "todo", "sendmail", "outlook", "inferenceclassification",
+];
+
+/// The mailbox an item addresses (`/users/{id}/messages…` → the id, lower
+/// case), if it is an Outlook resource.
+pub fn mailbox_of(url: &str) -> Option<String> {
+    let path = url.split('?').next().unwrap_or("");
+    let mut segs = path.trim_start_matches('/').split('/');
+    if !segs.next()?.eq_ignore_ascii_case("users") {
+        return None;
+    }
+    let user = segs.next()?.to_ascii_lowercase();
+    let what = segs.next()?.to_ascii_lowercase();
+    OUTLOOK_SEGMENTS.contains(&what.as_str()).then_some(user)
+}
+
+/// What one `$batch` call came back with.
+enum ChunkOutcome {
+    /// The items' answers, by item index, and the call's headers.
+    Answers(Vec<(usize, Value)>, Vec<(String, String)>),
+    /// The `$batch` call itself failed: this answer is the result.
+    Failed(crate::transport::RawResponse),
+}
+
+fn chunk_body(items: &[Item], index: &HashMap<&str, usize>, chunk: &[usize]) -> Result<Vec<u8>> {
+    let requests: Vec<Value> = chunk
+        .iter()
+        .map(|&i| {
+            let it = &items[i];
+            let mut o = Map::new();
+            o.insert("id".into(), it.id.clone().into());
+            o.insert("method".into(), it.method.clone().into());
+            o.insert("url".into(), it.url.clone().into());
+            if !it.headers.is_empty() {
+                let h: Map<String, Value> = it.headers.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
+                o.insert("headers".into(), h.into());
+            }
+            if let Some(b) = &it.body {
+                o.insert("body".into(), b.clone());
+            }
+            let deps: Vec<Value> = it
+                .depends_on
+                .iter()
+                .filter(|d| chunk.contains(&index[d.as_str()]))
+                .map(|d| d.clone().into())
+                .collect();
+            if !deps.is_empty() {
+                o.insert("dependsOn".into(), deps.into());
+            }
+            Value::Object(o)
+        })
+        .collect();
+    serde_json::to_vec(&json!({ "requests": requests })).map_err(|e| Error::internal(e.to_string()))
+}
+
+/// Sends one `$batch` call and matches its answers to the items.
+fn send_chunk(call: &mut Call, items: &[Item], index: &HashMap<&str, usize>, chunk: &[usize]) -> Result<ChunkOutcome> {
+    let url = graph::resolve(call.cred, "$batch")?;
+    let body = chunk_body(items, index, chunk)?;
+    let resp = graph::send(call, Method::POST, url, Some(Bytes::from(body)), Some("application/json"))?;
+    if !(200..300).contains(&resp.status) {
+        return Ok(ChunkOutcome::Failed(resp));
+    }
+    let doc: Value = serde_json::from_slice(&resp.body)
+        .map_err(|_| Error::new(MSGRAPH_ERR_TRANSPORT, "the $batch answer is not valid JSON"))?;
+    let mut answers = Vec::with_capacity(chunk.len());
+    let mut answered = HashSet::new();
+    if let Value::Array(list) = doc.get("responses").cloned().unwrap_or(Value::Null) {
+        for mut a in list {
+            let id = match &a["id"] {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => continue,
+            };
+            let Some(&i) = index.get(id.as_str()) else { continue };
+            if !chunk.contains(&i) || !answered.insert(i) {
+                continue;
+            }
+            if a["status"].as_u64() == Some(403) && crate::response::is_access_policy_block(&a["body"]) {
+                a["body"]["error"]["msgraph_reason"] = crate::response::ACCESS_POLICY_REASON.into();
+            }
+            answers.push((i, a));
+        }
+    }
+    for &i in chunk {
+        if !answered.contains(&i) {
+            answers.push((i, json!({"id": items[i].id, "status": 502, "headers": {},
+                "body": {"error": {"code": "MissingBatchResponse", "message": "The $batch answer had no response for this request."}}})));
+        }
+    }
+    Ok(ChunkOutcome::Answers(answers, resp.headers))
+}
+
+/// Sends chunks with up to `concurrency` `$batch` calls in flight, never
+/// more than four Outlook requests for one mailbox at a time across them.
+fn send_parallel(call: &mut Call, items: &[Item], index: &HashMap<&str, usize>, chunks: Vec<Vec<usize>>) -> Result<Vec<ChunkOutcome>> {
+    use std::sync::{Condvar, Mutex};
+    // Per chunk: the mailboxes it touches and how many of its items each
+    // (a single $batch runs at most 4 at once per mailbox).
+    let usage: Vec<HashMap<String, u32>> = chunks
+        .iter()
+        .map(|c| {
+            let mut m: HashMap<String, u32> = HashMap::new();
+            for &i in c {
+                if let Some(mb) = mailbox_of(&items[i].url) {
+                    let n = m.entry(mb).or_default();
+                    *n = (*n + 1).min(MAILBOX_CONCURRENCY);
+                }
+            }
+            m
+        })
+        .collect();
+    struct Sched {
+        queue: Vec<usize>,
+        in_flight: HashMap<String, u32>,
+        outcomes: Vec<Option<Result<ChunkOutcome>>>,
+    }
+    let sched = Mutex::new(Sched { queue: (0..chunks.len()).collect(), in_flight: HashMap::new(), outcomes: (0..chunks.len()).map(|_| None).collect() });
+    let changed = Condvar::new();
+    let workers = (call.options.concurrency as usize).min(chunks.len()).max(1);
+    let retries = std::sync::atomic::AtomicU32::new(0);
+    let requests = std::sync::atomic::AtomicU32::new(0);
+    let (cred, options, budget_left) = (call.cred, call.options, call.budget.remaining());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                let mut worker = match Call::new(cred, options) {
+                    Ok(c) => c,
+                    Err(_) => return,
+                };
+                worker.budget = crate::retry::Budget::new(budget_left);
+                loop {
+                    let mut st = crate::sync::lock(&sched);
+                    let pick = loop {
+                        if st.queue.is_empty() {
+                            break None;
+                        }
+                        let fits = |c: usize, st: &Sched| {
+                            usage[c].iter().all(|(m, n)| st.in_flight.get(m).copied().unwrap_or(0) + n <= MAILBOX_CONCURRENCY)
+                        };
+                        if let Some(pos) = st.queue.iter().position(|&c| fits(c, &st)) {
+                            break Some(st.queue.remove(pos));
+                        }
+                        st = changed.wait(st).unwrap_or_else(|p| p.into_inner());
+                    };
+                    let Some(c) = pick else { break };
+                    for (m, n) in &usage[c] {
+                        *st.in_flight.entry(m.clone()).or_default() += n;
+                    }
+                    drop(st);
+                    let outcome = send_chunk(&mut worker, items, index, &chunks[c]);
+                    let mut st = crate::sync::lock(&sched);
+                    for (m, n) in &usage[c] {
+                        if let Some(v) = st.in_flight.get_mut(m) {
+                            *v -= n;
+                        }
+                    }
+                    st.outcomes[c] = Some(outcome);
+                    drop(st);
+                    changed.notify_all();
+                }
+                retries.fetch_add(worker.retries, std::sync::atomic::Ordering::Relaxed);
+                requests.fetch_add(worker.requests, std::sync::atomic::Ordering::Relaxed);
+            });
+        }
+    });
+    call.retries += retries.into_inner();
+    call.requests += requests.into_inner();
+    let st = sched.into_inner().unwrap_or_else(|p| p.into_inner());
+    st.outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(Error::internal("a $batch call was not made"))))
+        .collect()
+}
+
 fn execute(call: &mut Call, items: &[Item]) -> std::result::Result<Response, Error> {
     let index: HashMap<&str, usize> = items.iter().enumerate().map(|(i, it)| (it.id.as_str(), i)).collect();
+    let parallel = call.options.concurrency > 1 && items.iter().all(|it| it.depends_on.is_empty());
     let mut done: Vec<Option<Value>> = vec![None; items.len()];
     // The latest 429 answer of each item being retried.
     let mut throttled: Vec<Option<Value>> = vec![None; items.len()];
     let mut pending: Vec<usize> = (0..items.len()).collect();
-    let batch_url = graph::resolve(call.cred, "$batch")?;
     let mut rounds = 0u32;
     let mut batches = 0u32;
     let mut last_headers = Vec::new();
     while !pending.is_empty() {
         let mut next_round = Vec::new();
+        // Form the round's chunks: up to 20 sendable items each, in order;
+        // items whose dependency is still pending outside their chunk wait
+        // for the next round.
+        let mut chunks: Vec<Vec<usize>> = Vec::new();
+        let mut chunk: Vec<usize> = Vec::new();
+        for &i in &pending {
+            let mut blocked = false;
+            let mut failed = false;
+            for d in &items[i].depends_on {
+                let j = index[d.as_str()];
+                match &done[j] {
+                    Some(r) => failed |= r["status"].as_u64().is_none_or(|s| s >= 400),
+                    None => blocked |= !chunk.contains(&j),
+                }
+            }
+            if failed {
+                done[i] = Some(failed_dependency(&items[i].id));
+            } else if blocked {
+                next_round.push(i);
+            } else {
+                chunk.push(i);
+                if chunk.len() == MAX_PER_BATCH {
+                    chunks.push(std::mem::take(&mut chunk));
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            chunks.push(chunk);
+        }
+        batches += chunks.len() as u32;
+        let outcomes: Vec<ChunkOutcome> = if parallel && chunks.len() > 1 {
+            send_parallel(call, items, &index, chunks)?
+        } else {
+            // Sequential: a later chunk may depend on an earlier one, so
+            // each is sent after the one before has been applied.
+            let mut v = Vec::with_capacity(chunks.len());
+            for c in &chunks {
+                match send_chunk(call, items, &index, c)? {
+                    ChunkOutcome::Failed(resp) => {
+                        v.push(ChunkOutcome::Failed(resp));
+                        break;
+                    }
+                    ok => v.push(ok),
+                }
+            }
+            v
+        };
         let mut wait = Duration::ZERO;
-        let mut cursor = 0;
-        while cursor < pending.len() {
-            // Pick up to 20 sendable items in order; defer those whose
-            // dependency is still pending outside this chunk.
-            let mut chunk: Vec<usize> = Vec::new();
-            while cursor < pending.len() && chunk.len() < MAX_PER_BATCH {
-                let i = pending[cursor];
-                cursor += 1;
-                let mut blocked = false;
-                let mut failed = false;
-                for d in &items[i].depends_on {
-                    let j = index[d.as_str()];
-                    match &done[j] {
-                        Some(r) => failed |= r["status"].as_u64().is_none_or(|s| s >= 400),
-                        None => blocked |= !chunk.contains(&j),
+        for outcome in outcomes {
+            match outcome {
+                ChunkOutcome::Failed(resp) => {
+                    let mut r = Response::from_http(resp);
+                    r.set_header("x-msgraph-batches", batches.to_string());
+                    return Ok(r);
+                }
+                ChunkOutcome::Answers(answers, headers) => {
+                    for (i, a) in answers {
+                        if a["status"].as_u64() == Some(429) && rounds < call.options.max_retries {
+                            wait = wait.max(item_retry_after(&a).unwrap_or_else(|| backoff(rounds + 1)));
+                            next_round.push(i);
+                            throttled[i] = Some(a);
+                        } else {
+                            done[i] = Some(a);
+                        }
                     }
-                }
-                if failed {
-                    done[i] = Some(failed_dependency(&items[i].id));
-                } else if blocked {
-                    next_round.push(i);
-                } else {
-                    chunk.push(i);
+                    last_headers = headers;
                 }
             }
-            if chunk.is_empty() {
-                continue;
-            }
-            let requests: Vec<Value> = chunk
-                .iter()
-                .map(|&i| {
-                    let it = &items[i];
-                    let mut o = Map::new();
-                    o.insert("id".into(), it.id.clone().into());
-                    o.insert("method".into(), it.method.clone().into());
-                    o.insert("url".into(), it.url.clone().into());
-                    if !it.headers.is_empty() {
-                        let h: Map<String, Value> = it.headers.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
-                        o.insert("headers".into(), h.into());
-                    }
-                    if let Some(b) = &it.body {
-                        o.insert("body".into(), b.clone());
-                    }
-                    let deps: Vec<Value> = it.depends_on.iter().filter(|d| chunk.contains(&index[d.as_str()])).map(|d| d.clone().into()).collect();
-                    if !deps.is_empty() {
-                        o.insert("dependsOn".into(), deps.into());
-                    }
-                    Value::Object(o)
-                })
-                .collect();
-            let body = serde_json::to_vec(&json!({ "requests": requests })).map_err(|e| Error::internal(e.to_string()))?;
-            batches += 1;
-            let resp = graph::send(call, Method::POST, batch_url.clone(), Some(Bytes::from(body)), Some("application/json"))?;
-            if !(200..300).contains(&resp.status) {
-                let mut r = Response::from_http(resp);
-                r.set_header("x-msgraph-batches", batches.to_string());
-                return Ok(r);
-            }
-            let doc: Value = serde_json::from_slice(&resp.body)
-                .map_err(|_| Error::new(MSGRAPH_ERR_TRANSPORT, "the $batch answer is not valid JSON"))?;
-            let answers = doc["responses"].as_array().cloned().unwrap_or_default();
-            let mut answered = HashSet::new();
-            for a in answers {
-                let Some(id) = a["id"].as_str().map(str::to_string).or_else(|| a["id"].as_u64().map(|n| n.to_string())) else { continue };
-                let Some(&i) = index.get(id.as_str()) else { continue };
-                if !chunk.contains(&i) {
-                    continue;
-                }
-                answered.insert(i);
-                if a["status"].as_u64() == Some(429) && rounds < call.options.max_retries {
-                    wait = wait.max(item_retry_after(&a).unwrap_or_else(|| backoff(rounds + 1)));
-                    next_round.push(i);
-                    throttled[i] = Some(a);
-                } else {
-                    done[i] = Some(a);
-                }
-            }
-            for &i in &chunk {
-                if !answered.contains(&i) {
-                    done[i] = Some(json!({"id": items[i].id, "status": 502, "headers": {},
-                        "body": {"error": {"code": "MissingBatchResponse", "message": "The $batch answer had no response for this request."}}}));
-                }
-            }
-            last_headers = resp.headers;
         }
         // Items that failed with 424 only because a dependency is being
         // retried go again with it.
@@ -262,10 +426,26 @@ fn execute(call: &mut Call, items: &[Item]) -> std::result::Result<Response, Err
         }
         pending = next_round;
     }
-    let responses: Vec<Value> = done.into_iter().enumerate().map(|(i, r)| r.unwrap_or_else(|| failed_dependency(&items[i].id))).collect();
+    let responses: Vec<Value> =
+        done.into_iter().enumerate().map(|(i, r)| r.unwrap_or_else(|| failed_dependency(&items[i].id))).collect();
     let body = serde_json::to_vec(&json!({ "responses": responses })).map_err(|e| Error::internal(e.to_string()))?;
     last_headers.retain(|(k, _)| k != "content-length" && k != "transfer-encoding");
     let mut r = Response { status: 200, headers: last_headers, body };
     r.set_header("x-msgraph-batches", batches.to_string());
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outlook_requests_name_their_mailbox() {
+        assert_eq!(mailbox_of("/users/Zoe@x.com/mailboxSettings").as_deref(), Some("zoe@x.com"));
+        assert_eq!(mailbox_of("/users/abc/calendarView?startDateTime=1").as_deref(), Some("abc"));
+        assert_eq!(mailbox_of("/users/abc/todo/lists").as_deref(), Some("abc"));
+        assert_eq!(mailbox_of("/users/abc"), None);
+        assert_eq!(mailbox_of("/users/abc/memberOf"), None);
+        assert_eq!(mailbox_of("/groups/g/members"), None);
+    }
 }

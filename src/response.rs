@@ -32,9 +32,44 @@ impl Response {
         Response { status: err.status, headers, body: serde_json::to_vec(&doc).unwrap_or_default() }
     }
 
+    /// Marks an application access policy block: Graph answers 403
+    /// `ErrorAccessDenied` "Access to OData is disabled." when an Exchange
+    /// application access policy keeps the app out of a mailbox. The error
+    /// document gains `"msgraph_reason":"application_access_policy"` and the
+    /// result the header `x-msgraph-reason`, so callers (PL/SQL) can raise
+    /// their own exception without matching message text. Graph's own fields
+    /// are kept as received.
+    pub fn mark_access_policy(&mut self) {
+        if self.status == 403 {
+            if let Some(marked) = mark_access_policy_body(&self.body) {
+                self.body = marked;
+                self.set_header("x-msgraph-reason", "application-access-policy");
+            }
+        }
+    }
+
     /// Sets a header, replacing any of the same name.
     pub fn set_header(&mut self, name: &str, value: impl Into<String>) {
         self.headers.retain(|(k, _)| k != name);
         self.headers.push((name.to_string(), value.into()));
     }
+}
+
+/// The reason field added to access-policy blocks.
+pub const ACCESS_POLICY_REASON: &str = "application_access_policy";
+
+/// True for Graph's access-policy error document.
+pub fn is_access_policy_block(doc: &serde_json::Value) -> bool {
+    doc["error"]["code"] == "ErrorAccessDenied"
+        && doc["error"]["message"].as_str().is_some_and(|m| m.contains("Access to OData is disabled"))
+}
+
+/// The body with the reason added, if it is an access-policy block.
+pub fn mark_access_policy_body(body: &[u8]) -> Option<Vec<u8>> {
+    let mut doc: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if !is_access_policy_block(&doc) {
+        return None;
+    }
+    doc["error"]["msgraph_reason"] = ACCESS_POLICY_REASON.into();
+    serde_json::to_vec(&doc).ok()
 }

@@ -723,3 +723,35 @@ fn tls_mode_needs_the_emulator_ca() {
     assert_eq!(request(&trusted, "GET", "/users?$top=1", None, None).status, 200);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+// ---------------------------------------------------------------- access policies
+
+#[test]
+fn an_application_access_policy_block_is_marked() {
+    let emu = emulator();
+    let cred = credential(&emu, json!({}));
+    let allowed = emu.user_upn(0).unwrap();
+    let other = emu.user_upn(1).unwrap();
+    emu.set_access_policy(msgraph_emulator::CLIENT_ID, &[allowed.as_str()]);
+    let ok = request(&cred, "GET", &format!("/users/{allowed}/mailboxSettings"), None, None);
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert!(ok.header("x-msgraph-reason").is_none());
+    let denied = request(&cred, "GET", &format!("/users/{other}/mailboxSettings"), None, None);
+    assert_eq!(denied.status, 403);
+    let e = &denied.json()["error"];
+    assert_eq!(e["code"], "ErrorAccessDenied", "Graph's fields are kept");
+    assert_eq!(e["message"], "Access to OData is disabled.");
+    assert_eq!(e["msgraph_reason"], "application_access_policy");
+    assert_eq!(denied.header("x-msgraph-reason").as_deref(), Some("application-access-policy"));
+    // Directory reads are not mailbox access: not blocked, not marked.
+    assert_eq!(request(&cred, "GET", &format!("/users/{other}"), None, None).status, 200);
+    // Inside a batch too.
+    let b = batch(&cred, &json!([
+        {"method": "GET", "url": format!("/users/{allowed}/mailboxSettings")},
+        {"method": "GET", "url": format!("/users/{other}/mailboxSettings")}
+    ]).to_string(), None);
+    let r = b.json();
+    assert_eq!(r["responses"][0]["status"], 200);
+    assert_eq!(r["responses"][1]["status"], 403);
+    assert_eq!(r["responses"][1]["body"]["error"]["msgraph_reason"], "application_access_policy");
+}

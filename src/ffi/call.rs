@@ -122,7 +122,11 @@ pub extern "C" fn msgraph_request_bytes(
 /// for a malformed batch, or 401), that answer is the result.
 ///
 /// `options_json`: NULL or {"headers", "timeout_ms", "max_retries",
-/// "retry_budget_ms"}.
+/// "retry_budget_ms", "concurrency"}. With "concurrency": N (1 to 16,
+/// default 1) up to N $batch calls are in flight at once, never more than
+/// four Outlook requests for one mailbox across them (Graph's
+/// MailboxConcurrency limit); batches with dependsOn are always sent one
+/// after another.
 ///
 /// Returns a result handle (> 0), or a negative status for unusable
 /// arguments (as msgraph_request()). Thread-safe.

@@ -7,7 +7,9 @@ use crate::api;
 ///
 /// `config_json` keys: "tenant_id", "client_id", "client_secret" or
 /// "client_secret_env" (the name of an environment variable holding the
-/// secret), "scope" (default "https://graph.microsoft.com/.default"),
+/// secret) or, for a certificate credential, "certificate_file" and
+/// "private_key_file" (PEM; unencrypted PKCS#8 or PKCS#1 RSA key) with
+/// "assertion_alg" ("PS256", the default, or "RS256"), "scope" (default "https://graph.microsoft.com/.default"),
 /// "cloud" ("global", "usgov", "usgov-dod", "china": sets the authority
 /// host, Graph host and scope), "authority_host" (default
 /// "https://login.microsoftonline.com"), "graph_base_url" (default
