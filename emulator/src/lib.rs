@@ -4,6 +4,7 @@
 #![allow(clippy::manual_is_multiple_of)] // keep building on the workspace MSRV (1.80)
 
 mod batch;
+mod cert;
 mod data;
 mod graph;
 mod mailbox;
@@ -51,6 +52,10 @@ pub struct Options {
     pub refresh_in_secs: Option<u64>,
     /// Latency added to every token/Graph response.
     pub latency_ms: u64,
+    /// Certificate (PEM) + RSA private key (PEM, PKCS#8 or PKCS#1) to register on the primary app
+    /// instead of the generated one.
+    pub app_cert_pem: Option<String>,
+    pub app_key_pem: Option<String>,
 }
 
 impl Default for Options {
@@ -63,6 +68,8 @@ impl Default for Options {
             token_lifetime_secs: 3599,
             refresh_in_secs: None,
             latency_ms: 0,
+            app_cert_pem: None,
+            app_key_pem: None,
         }
     }
 }
@@ -128,6 +135,11 @@ impl Emulator {
         } else {
             (None, None)
         };
+        let loaded_cert = match (&opts.app_cert_pem, &opts.app_key_pem) {
+            (Some(c), Some(k)) => Some(Arc::new(cert::load(c, k)?)),
+            (None, None) => None,
+            _ => return Err(io::Error::new(io::ErrorKind::InvalidInput, "app_cert_pem and app_key_pem go together")),
+        };
         let mut key = [0u8; 32];
         {
             use rand::RngCore;
@@ -148,6 +160,8 @@ impl Emulator {
             log: Mutex::new(VecDeque::new()),
             token_serial: AtomicU64::new(1),
             log_stderr: AtomicBool::new(log_stderr),
+            loaded_cert,
+            seen_jtis: Mutex::new(HashMap::new()),
         });
         shared.reset_faults();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("msgraph-emulator-worker").enable_all().build()?;
@@ -217,6 +231,31 @@ impl Emulator {
             "authority_host": self.authority_host(),
             "graph_base_url": self.graph_base_url(),
         })
+    }
+    /// PEM of the X.509 certificate registered on the primary app (CLIENT_ID). Generated on
+    /// first use (RSA 2048, shared by every emulator in the process) unless loaded via Options.
+    pub fn certificate_pem(&self) -> String {
+        self.shared.app_cert().cert_pem.clone()
+    }
+    /// PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----") of the primary app's certificate key.
+    pub fn private_key_pem(&self) -> String {
+        self.shared.app_cert().key_pem.clone()
+    }
+    /// DER of the registered certificate.
+    pub fn certificate_der(&self) -> Vec<u8> {
+        self.shared.app_cert().cert_der.clone()
+    }
+    /// base64url SHA-1 thumbprint of the certificate (JWT header `x5t`).
+    pub fn certificate_x5t(&self) -> String {
+        self.shared.app_cert().x5t.clone()
+    }
+    /// base64url SHA-256 thumbprint of the certificate (JWT header `x5t#S256`).
+    pub fn certificate_x5t_s256(&self) -> String {
+        self.shared.app_cert().x5t_s256.clone()
+    }
+    /// Hex SHA-1 thumbprint (upper case, as the Azure portal shows it).
+    pub fn certificate_thumbprint(&self) -> String {
+        self.shared.app_cert().thumbprint_hex.clone()
     }
     pub fn stats(&self) -> Stats {
         lock(&self.shared.stats).clone()
@@ -358,9 +397,19 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full
     let base = format!("{}://{}", sh.scheme, host);
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let latency = lock(&sh.faults).latency_ms;
+    let mut client_auth = None;
     let resp = if segs.len() == 4 && segs[1].eq_ignore_ascii_case("oauth2") && segs[2].eq_ignore_ascii_case("v2.0") && segs[3].eq_ignore_ascii_case("token") {
         lock(&sh.stats).token_requests += 1;
-        token::token_endpoint(&sh, &method, &util::pct_decode(segs[0], false), &headers, &body)
+        if sh.loaded_cert.is_none() && body.windows(16).any(|w| w == b"client_assertion") {
+            // First use may generate the RSA key (slow in debug builds): keep it off the workers.
+            let _ = tokio::task::spawn_blocking(cert::default_cert).await;
+        }
+        let token_url = format!("{base}{}", path.trim_end_matches('/'));
+        let mut r = token::token_endpoint(&sh, &method, &util::pct_decode(segs[0], false), &token_url, &headers, &body);
+        if let Some(pos) = r.headers.iter().position(|(k, _)| k == token::AUTH_METHOD_HEADER) {
+            client_auth = Some(r.headers.remove(pos).1);
+        }
+        r
     } else if segs.len() == 4 && segs[1] == "v2.0" && segs[2] == ".well-known" && segs[3] == "openid-configuration" {
         let t = util::pct_decode(segs[0], false);
         Resp::json(
@@ -407,6 +456,7 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full
             body_len: body.len(),
             host,
             duration_ms: dur,
+            client_auth,
         });
     }
     Ok(to_hyper(resp))

@@ -16,6 +16,10 @@ pub struct Stats {
     pub tokens_issued: u64,
     pub graph_requests: u64,
     pub batch_requests: u64,
+    /// tokens issued for a client secret
+    pub tokens_issued_secret: u64,
+    /// tokens issued for a client assertion (certificate credential)
+    pub tokens_issued_assertion: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -34,6 +38,9 @@ pub struct RecordedRequest {
     pub host: String,
     /// time spent producing the response, ms
     pub duration_ms: u64,
+    /// token requests that got a token: "client_secret", "client_assertion:PS256" or "client_assertion:RS256"
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_auth: Option<String>,
 }
 
 /// A scripted fault counter: applies to the next `remaining` matching requests.
@@ -94,6 +101,10 @@ pub struct Shared {
     pub log: Mutex<VecDeque<RecordedRequest>>,
     pub token_serial: AtomicU64,
     pub log_stderr: AtomicBool,
+    /// certificate loaded at start (--cert/--key); None = the process-wide generated one
+    pub loaded_cert: Option<std::sync::Arc<crate::cert::AppCert>>,
+    /// client assertion jti values seen (jti -> exp), for replay detection
+    pub seen_jtis: Mutex<HashMap<String, i64>>,
 }
 
 pub const LOG_CAP: usize = 100_000;
@@ -113,6 +124,13 @@ impl Shared {
             revoked_below_serial: revoked,
             ..Default::default()
         };
+    }
+    /// The certificate registered on the primary app.
+    pub fn app_cert(&self) -> std::sync::Arc<crate::cert::AppCert> {
+        match &self.loaded_cert {
+            Some(c) => c.clone(),
+            None => crate::cert::default_cert(),
+        }
     }
     pub fn next_serial(&self) -> u64 {
         self.token_serial.fetch_add(1, Ordering::SeqCst)

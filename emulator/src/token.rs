@@ -78,7 +78,8 @@ fn aad_headers(r: Resp, trace: &str) -> Resp {
 }
 
 /// POST /{tenant}/oauth2/v2.0/token
-pub fn token_endpoint(sh: &Shared, method: &str, tenant: &str, headers: &[(String, String)], body: &[u8]) -> Resp {
+/// `token_url` is the URL the client used (scheme://host/path), the expected assertion audience.
+pub fn token_endpoint(sh: &Shared, method: &str, tenant: &str, token_url: &str, headers: &[(String, String)], body: &[u8]) -> Resp {
     {
         let mut f = lock(&sh.faults);
         if let Some(c) = f.fail_token.take() {
@@ -97,13 +98,13 @@ pub fn token_endpoint(sh: &Shared, method: &str, tenant: &str, headers: &[(Strin
             return r;
         }
     }
-    match issue(sh, method, tenant, headers, body) {
+    match issue(sh, method, tenant, token_url, headers, body) {
         Ok(r) => r,
         Err(e) => aad_response(&e),
     }
 }
 
-fn issue(sh: &Shared, method: &str, tenant: &str, headers: &[(String, String)], body: &[u8]) -> Result<Resp, AadError> {
+fn issue(sh: &Shared, method: &str, tenant: &str, token_url: &str, headers: &[(String, String)], body: &[u8]) -> Result<Resp, AadError> {
     let tenant_ok = tenant.eq_ignore_ascii_case(TENANT_ID) || tenant.eq_ignore_ascii_case(TENANT_DOMAIN);
     if !tenant_ok {
         return Err(aad(
@@ -160,12 +161,20 @@ fn issue(sh: &Shared, method: &str, tenant: &str, headers: &[(String, String)], 
     let assertion = get("client_assertion");
     let secret = get("client_secret").map(|s| s.to_string()).or_else(|| basic.as_ref().map(|b| b.1.clone()));
     let now = now_secs();
-    if let Some(_a) = assertion {
+    if assertion.is_some() && secret.is_some() {
+        return Err(aad(
+            400,
+            "invalid_request",
+            9002313,
+            "Invalid request. Request is malformed or invalid. The request contains both 'client_secret' and 'client_assertion'; send exactly one client credential.".into(),
+        ));
+    }
+    if let Some(a) = assertion {
         if get("client_assertion_type") != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
             return Err(aad(400, "invalid_request", 700025, "Client assertion type is missing or invalid.".into()));
         }
-        // Certificate credentials are not emulated yet: the signature cannot be validated.
-        return Err(aad(401, "invalid_client", 700027, "Client assertion failed signature validation.".into()));
+        let alg = check_assertion(sh, &app.app_id, a, token_url, now)?;
+        return Ok(issue_token(sh, &app, now, &format!("client_assertion:{alg}")));
     }
     let Some(secret) = secret else {
         return Err(aad(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".into()));
@@ -190,19 +199,137 @@ fn issue(sh: &Shared, method: &str, tenant: &str, headers: &[(String, String)], 
         }
         Some(_) => {}
     }
+    Ok(issue_token(sh, &app, now, "client_secret"))
+}
+
+/// Issue a token for `app` (the credential was checked). `method` is recorded in stats and the log.
+fn issue_token(sh: &Shared, app: &crate::data::AppReg, now: i64, method: &str) -> Resp {
     let (lifetime, refresh_in) = {
         let f = lock(&sh.faults);
         (f.token_lifetime_secs, f.refresh_in_secs)
     };
     let serial = sh.next_serial();
     let jwt = mint(sh, &app.app_id, &app.display_name, &app.sp_object_id, &app.roles, now, lifetime, serial);
-    lock(&sh.stats).tokens_issued += 1;
+    {
+        let mut st = lock(&sh.stats);
+        st.tokens_issued += 1;
+        if method.starts_with("client_assertion") {
+            st.tokens_issued_assertion += 1;
+        } else {
+            st.tokens_issued_secret += 1;
+        }
+    }
     let mut body = json!({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime});
     if let Some(r) = refresh_in {
         body["refresh_in"] = json!(r);
     }
     body["access_token"] = json!(jwt);
-    Ok(aad_headers(Resp::json(200, &body), &random_guid()))
+    aad_headers(Resp::json(200, &body), &random_guid()).header(AUTH_METHOD_HEADER, method)
+}
+
+/// Internal marker header (removed before the response is sent) naming the client credential used.
+pub const AUTH_METHOD_HEADER: &str = "x-emulator-client-auth";
+
+/// Maximum accepted assertion lifetime (exp - nbf) and clock skew, seconds.
+pub const ASSERTION_MAX_LIFETIME: i64 = 600;
+pub const ASSERTION_SKEW: i64 = 300;
+
+/// Validate a client assertion JWT for `client_id` sent to `token_url`. Ok(alg).
+fn check_assertion(sh: &Shared, client_id: &str, jwt: &str, token_url: &str, now: i64) -> Result<&'static str, AadError> {
+    let malformed = |why: &str| aad(400, "invalid_request", 50027, format!("JWT token is invalid or malformed. [Reason - {why}]"));
+    let sig_failed = |why: String| aad(401, "invalid_client", 700027, format!("Client assertion failed signature validation. [Reason - {why}]"));
+    let parts: Vec<&str> = jwt.trim().split('.').collect();
+    if parts.len() != 3 {
+        return Err(malformed("the client assertion is not a JWS compact serialization (header.payload.signature)."));
+    }
+    let header: Value = b64url_decode(parts[0]).and_then(|b| serde_json::from_slice(&b).ok()).filter(|v: &Value| v.is_object()).ok_or_else(|| malformed("the JWT header is not base64url-encoded JSON."))?;
+    let claims: Value = b64url_decode(parts[1]).and_then(|b| serde_json::from_slice(&b).ok()).filter(|v: &Value| v.is_object()).ok_or_else(|| malformed("the JWT payload is not base64url-encoded JSON."))?;
+    let sig = b64url_decode(parts[2]).ok_or_else(|| malformed("the JWT signature is not base64url-encoded."))?;
+    let alg: &'static str = match header["alg"].as_str() {
+        Some("PS256") => "PS256",
+        Some("RS256") => "RS256",
+        Some(other) => return Err(sig_failed(format!("The algorithm '{other}' is not supported; use PS256 (or RS256)."))),
+        None => return Err(malformed("the JWT header has no 'alg'.")),
+    };
+    // Which key: x5t#S256 (SHA-256) or x5t (SHA-1) thumbprint of the registered certificate.
+    let cert = if client_id.eq_ignore_ascii_case(crate::data::CLIENT_ID) { Some(sh.app_cert()) } else { None };
+    let (s256, s1) = (header["x5t#S256"].as_str(), header["x5t"].as_str());
+    if s256.is_none() && s1.is_none() {
+        return Err(sig_failed("The key was not found. The JWT header has neither 'x5t#S256' nor 'x5t'.".into()));
+    }
+    let known = cert.as_ref().map(|c| s256.map(|t| t == c.x5t_s256).unwrap_or(true) && s1.map(|t| t == c.x5t).unwrap_or(true)).unwrap_or(false);
+    let Some(cert) = cert.filter(|_| known) else {
+        let used = s256.or(s1).unwrap_or("");
+        return Err(aad(
+            401,
+            "invalid_client",
+            700027,
+            format!("Client assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: '{used}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{client_id}'.]"),
+        ));
+    };
+    if !crate::cert::verify(&cert.public_key, alg, format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig) {
+        return Err(sig_failed("The provided signature value did not match the expected signature value.".into()));
+    }
+    // Claims.
+    let aud_ok = match &claims["aud"] {
+        Value::String(a) => a.trim_end_matches('/').eq_ignore_ascii_case(token_url),
+        Value::Array(v) => v.iter().any(|a| a.as_str().map(|a| a.trim_end_matches('/').eq_ignore_ascii_case(token_url)).unwrap_or(false)),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(aad(
+            401,
+            "invalid_client",
+            700023,
+            format!("Client assertion audience claim does not match Realm issuer. Expected audience '{token_url}', got '{}'.", claims["aud"].as_str().unwrap_or("")),
+        ));
+    }
+    let iss = claims["iss"].as_str().unwrap_or("");
+    let sub = claims["sub"].as_str().unwrap_or("");
+    if !iss.eq_ignore_ascii_case(client_id) || !sub.eq_ignore_ascii_case(client_id) {
+        return Err(aad(401, "invalid_client", 700021, "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://docs.microsoft.com/en-us/azure/active-directory/develop/active-directory-certificate-credentials .".into()));
+    }
+    let num = |k: &str| claims[k].as_i64().or_else(|| claims[k].as_f64().map(|f| f as i64));
+    let exp = num("exp").ok_or_else(|| malformed("the client assertion has no numeric 'exp' claim."))?;
+    let nbf = num("nbf").or_else(|| num("iat")).ok_or_else(|| malformed("the client assertion has neither 'nbf' nor 'iat'."))?;
+    let time = |why: &str| {
+        aad(
+            401,
+            "invalid_client",
+            700024,
+            format!("Client assertion is not within its valid time range. Current time: {}, assertion valid from {}, expiry time of assertion {}. [Reason - {why}]", iso(now), iso(nbf), iso(exp)),
+        )
+    };
+    if exp - nbf > ASSERTION_MAX_LIFETIME {
+        return Err(time("the assertion lifetime (exp - nbf) is longer than 10 minutes."));
+    }
+    if exp <= nbf {
+        return Err(time("exp is not after nbf."));
+    }
+    if now >= exp {
+        return Err(time("the assertion has expired."));
+    }
+    if now < nbf - ASSERTION_SKEW {
+        return Err(time("the assertion is not yet valid."));
+    }
+    if num("iat").map(|iat| iat > now + ASSERTION_SKEW).unwrap_or(false) {
+        return Err(time("iat is in the future."));
+    }
+    let jti = claims["jti"].as_str().filter(|j| !j.is_empty()).ok_or_else(|| malformed("the client assertion has no 'jti' claim."))?;
+    {
+        let mut seen = lock(&sh.seen_jtis);
+        seen.retain(|_, e| *e + ASSERTION_SKEW > now);
+        if seen.contains_key(jti) {
+            return Err(aad(
+                401,
+                "invalid_client",
+                50027,
+                format!("JWT token is invalid or malformed. [Reason - The client assertion with jti '{jti}' was already used; assertions cannot be replayed.]"),
+            ));
+        }
+        seen.insert(jti.to_string(), exp);
+    }
+    Ok(alg)
 }
 
 #[allow(clippy::too_many_arguments)]
