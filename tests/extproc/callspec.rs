@@ -895,6 +895,48 @@ pub fn generate_c(specs: &[CallSpec]) -> String {
             spec.symbol
         ));
     }
+    // Robustness: every entry point with NULLs, empty and invalid text,
+    // extreme integers and tiny OUT buffers must return, never crash.
+    s.push_str("static void agent_fuzz_all(void) {\n");
+    s.push_str("  static const int32_t ints[5] = {0, -1, INT32_MAX, INT32_MIN, 1};\n");
+    s.push_str("  static const int32_t caps[5] = {0, 1, 3, 100, 4};\n");
+    s.push_str("  static const char *texts[5] = {NULL, \"\", \"\\xff\\xfe\\xc3\", \"{\\\"a\\\":\", \"\\xe6\\x9d\"};\n");
+    s.push_str("  for (int v = 0; v < 5; v++) {\n");
+    for spec in specs {
+        let lname = spec.plsql_name.to_lowercase();
+        s.push_str("    {\n");
+        let mut args = Vec::new();
+        for p in &spec.params {
+            let n = p.name.to_lowercase();
+            match (p.ty.as_str(), p.mode) {
+                ("RAW", Mode::In) => {
+                    s.push_str(&format!(
+                        "      plsql_raw {n} = {{texts[v] == NULL, texts[v] ? (int32_t)strlen(texts[v]) : 0, 0, (uint8_t *)(texts[v] ? texts[v] : \"\")}};\n"
+                    ));
+                    args.push(format!("&{n}"));
+                }
+                ("RAW", _) => {
+                    s.push_str(&format!(
+                        "      uint8_t {n}_buf[128]; plsql_raw {n} = {{1, 0, caps[v], {n}_buf}};\n"
+                    ));
+                    args.push(format!("&{n}"));
+                }
+                (_, Mode::In) => args.push("ints[v]".to_string()),
+                _ => {
+                    s.push_str(&format!("      int32_t {n} = 0;\n"));
+                    args.push(format!("&{n}"));
+                }
+            }
+        }
+        let call = format!("xp_{lname}({})", args.join(", "));
+        if spec.is_function {
+            s.push_str(&format!("      printf(\"FUZZ {lname} %d -> %d\\n\", v, (int)({call}));\n"));
+        } else {
+            s.push_str(&format!("      {call};\n"));
+        }
+        s.push_str("    }\n");
+    }
+    s.push_str("  }\n}\n\n");
     s.push_str("static void agent_load_all(void *lib) {\n");
     s.push_str(&loaders);
     s.push_str("}\n\nstatic void agent_report_calls(FILE *f) {\n");
