@@ -1,6 +1,6 @@
 //! JSON batching: POST /v1.0/$batch
 
-use crate::graph::{finish, route, throttled, ODATA_JSON};
+use crate::graph::{finish, mailbox_throttled, random_failure, route, throttled, ODATA_JSON};
 use crate::state::{lock, Ctx, Resp, Shared};
 use crate::token::AppIdentity;
 use crate::util::*;
@@ -129,11 +129,21 @@ fn run_item(sh: &Shared, outer: &Ctx, app: &AppIdentity, it: &Item, dep_failed: 
         client_request_id: it.headers.iter().find(|(k, _)| k == "client-request-id").map(|(_, v)| v.clone()).unwrap_or_else(|| outer.client_request_id.clone()),
         headers,
     };
-    let item_throttle = if dep_failed { None } else { lock(&sh.faults).batch_item_throttle.take() };
+    let (item_throttle, rf) = if dep_failed {
+        (None, None)
+    } else {
+        let mut f = lock(&sh.faults);
+        (f.batch_item_throttle.take(), f.random_faults.clone())
+    };
+    let random = rf.as_ref().and_then(|rf| crate::chaos::random_status(sh, rf, rf.batch_item_rate.unwrap_or(rf.rate), &it.method).map(|s| (s, rf.retry_after.clone())));
+    let mut _slot = None;
     let resp = if dep_failed {
         ctx.err(424, "FailedDependency", "Failed Dependency")
     } else if let Some(c) = item_throttle {
         throttled(&ctx, c.retry_after.as_deref().unwrap_or("1"))
+    } else if let Some((s, ra)) = random {
+        lock(&sh.stats).random_errors += 1;
+        random_failure(&ctx, s, &ra)
     } else {
         let mut url = it.url.trim().to_string();
         for p in ["https://graph.microsoft.com", &outer.base] {
@@ -147,9 +157,26 @@ fn run_item(sh: &Shared, outer: &Ctx, app: &AppIdentity, it: &Item, dep_failed: 
         if path.eq_ignore_ascii_case("$batch") {
             ctx.err(400, "BadRequest", "Nested batch requests are not supported.")
         } else {
-            route(sh, &ctx, app, &it.method, &format!("/{path}"), query, it.body.as_deref().unwrap_or(&[]))
+            let admitted = match crate::chaos::mailbox_of(sh, path) {
+                Some(idx) => crate::chaos::admit(sh, &app.app_id, idx).map(Some),
+                None => Ok(None),
+            };
+            match admitted {
+                Ok(g) => {
+                    _slot = g;
+                    route(sh, &ctx, app, &it.method, &format!("/{path}"), query, it.body.as_deref().unwrap_or(&[]))
+                }
+                Err((msg, ra)) => {
+                    lock(&sh.stats).outlook_throttled += 1;
+                    mailbox_throttled(&ctx, msg, &ra)
+                }
+            }
         }
     };
+    drop(_slot);
+    if resp.status == 429 {
+        lock(&sh.stats).throttled += 1;
+    }
     let resp = finish(&ctx, resp);
     let mut h = Map::new();
     for (k, v) in &resp.headers {

@@ -102,12 +102,29 @@ fn unauthorized(ctx: &Ctx, msg: &str) -> Resp {
     )
 }
 
-/// Entry point for a top-level Graph request (path after the version segment).
-pub fn graph_request(sh: &Shared, ctx: &Ctx, method: &str, path: &str, raw_query: &str, body: &[u8]) -> Resp {
+/// 429 ApplicationThrottled (Outlook per app+mailbox limits).
+pub fn mailbox_throttled(ctx: &Ctx, msg: &str, retry_after: &str) -> Resp {
+    ctx.err(429, "ApplicationThrottled", msg).header("Retry-After", retry_after)
+}
+
+/// A random-fault error status (429/503 carry the configured Retry-After).
+pub fn random_failure(ctx: &Ctx, status: u16, retry_after: &str) -> Resp {
+    let r = if status == 429 { throttled(ctx, retry_after) } else { failure(ctx, status) };
+    if status == 503 {
+        r.header("Retry-After", retry_after)
+    } else {
+        r
+    }
+}
+
+/// Entry point for a top-level Graph request (path after the version segment). The second
+/// value holds the app+mailbox in-flight slot until the response has been sent.
+pub fn graph_request(sh: &Shared, ctx: &Ctx, method: &str, path: &str, raw_query: &str, body: &[u8]) -> (Resp, Option<crate::chaos::InFlight>) {
+    let is_batch = path.trim_end_matches('/').eq_ignore_ascii_case("/$batch");
     {
         let mut st = lock(&sh.stats);
         st.graph_requests += 1;
-        if path.trim_end_matches('/').eq_ignore_ascii_case("/$batch") {
+        if is_batch {
             st.batch_requests += 1;
         }
     }
@@ -121,24 +138,41 @@ pub fn graph_request(sh: &Shared, ctx: &Ctx, method: &str, path: &str, raw_query
                 r = r.header("Retry-After", ra);
             }
             Some(r)
+        } else if let Some(rf) = f.random_faults.as_ref().filter(|rf| rf.rate > 0.0 && !is_batch) {
+            let rf = rf.clone();
+            drop(f);
+            crate::chaos::random_status(sh, &rf, rf.rate, method).map(|s| {
+                lock(&sh.stats).random_errors += 1;
+                random_failure(ctx, s, &rf.retry_after)
+            })
         } else {
             None
         }
     };
     if let Some(r) = fault {
-        return finish(ctx, r);
+        return (finish(ctx, r), None);
     }
     let app = match validate(sh, ctx.hdr("authorization")) {
         Ok(a) => a,
-        Err(m) => return finish(ctx, unauthorized(ctx, m)),
+        Err(m) => return (finish(ctx, unauthorized(ctx, m)), None),
     };
-    if path.trim_end_matches('/').eq_ignore_ascii_case("/$batch") {
+    if is_batch {
         if method != "POST" {
-            return finish(ctx, ctx.err(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target."));
+            return (finish(ctx, ctx.err(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")), None);
         }
-        return finish(ctx, crate::batch::batch(sh, ctx, &app, body));
+        return (finish(ctx, crate::batch::batch(sh, ctx, &app, body)), None);
     }
-    finish(ctx, route(sh, ctx, &app, method, path, raw_query, body))
+    let mut slot = None;
+    if let Some(idx) = crate::chaos::mailbox_of(sh, path) {
+        match crate::chaos::admit(sh, &app.app_id, idx) {
+            Ok(g) => slot = Some(g),
+            Err((msg, ra)) => {
+                lock(&sh.stats).outlook_throttled += 1;
+                return (finish(ctx, mailbox_throttled(ctx, msg, &ra)), None);
+            }
+        }
+    }
+    (finish(ctx, route(sh, ctx, &app, method, path, raw_query, body)), slot)
 }
 
 pub fn forbidden_dir(ctx: &Ctx) -> Resp {

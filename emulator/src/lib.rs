@@ -5,6 +5,7 @@
 
 mod batch;
 mod cert;
+mod chaos;
 mod data;
 mod graph;
 mod mailbox;
@@ -18,6 +19,7 @@ pub use data::{
     CLIENT_ID, CLIENT_SECRET, CLIENT_SECRET_ID, EXPIRED_CLIENT_ID, EXPIRED_CLIENT_SECRET, PRIMARY_ROLES, READER_CLIENT_ID, READER_CLIENT_SECRET, ROOT_SITE_ID,
     TENANT_DOMAIN, TENANT_ID,
 };
+pub use chaos::{LatencyRange, OutlookThrottling, RandomFaults};
 pub use state::{AccessPolicy, Faults, RecordedRequest, Stats};
 
 use bytes::Bytes;
@@ -28,7 +30,6 @@ use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use state::{lock, Ctx, Resp, Shared};
 use std::collections::{HashMap, VecDeque};
-use std::convert::Infallible;
 use std::io;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -162,6 +163,9 @@ impl Emulator {
             log_stderr: AtomicBool::new(log_stderr),
             loaded_cert,
             seen_jtis: Mutex::new(HashMap::new()),
+            load: Arc::new(Mutex::new(chaos::MailboxLoad::default())),
+            rng_counter: AtomicU64::new(0),
+            latency_counter: AtomicU64::new(0),
         });
         shared.reset_faults();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("msgraph-emulator-worker").enable_all().build()?;
@@ -308,6 +312,27 @@ impl Emulator {
         f.access_policies.retain(|p| !p.app_id.eq_ignore_ascii_case(app_id));
         f.access_policies.push(AccessPolicy { app_id: app_id.to_string(), allowed_users: allowed_users.iter().map(|s| s.to_string()).collect() });
     }
+    /// Outlook-style throttling per app ID + mailbox (None switches it off). See README.
+    pub fn set_outlook_throttling(&self, t: Option<OutlookThrottling>) {
+        lock(&self.shared.faults).outlook_throttling = t;
+    }
+    /// Seeded random faults for Graph requests (None switches them off). See README.
+    pub fn set_random_faults(&self, r: Option<RandomFaults>) {
+        self.shared.rng_counter.store(0, Ordering::Relaxed);
+        lock(&self.shared.faults).random_faults = r;
+    }
+    /// Latency drawn per response from [min_ms, max_ms] (seeded); `max_ms == 0` switches it off
+    /// (the fixed `latency_ms` applies again).
+    pub fn set_latency_range(&self, min_ms: u64, max_ms: u64, seed: u64) {
+        self.shared.latency_counter.store(0, Ordering::Relaxed);
+        lock(&self.shared.faults).latency_range = (max_ms > 0).then_some(LatencyRange { min_ms, max_ms, seed });
+    }
+    /// Every delta token (deltaLink or nextLink of a delta round) issued so far becomes expired:
+    /// users/delta answers 410 Gone with a Location for a fresh round, Outlook delta answers
+    /// 400 syncStateNotFound. Stays in force across reset.
+    pub fn expire_delta_tokens(&self) {
+        self.shared.expire_delta_tokens();
+    }
     /// Reset every fault knob (throttles, failures, latency, token lifetime, access policies)
     /// to the start options. Revocations stay in force.
     pub fn reset_faults(&self) {
@@ -358,13 +383,67 @@ where
     let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc).await;
 }
 
-fn to_hyper(r: Resp) -> Response<Full<Bytes>> {
+type Body = http_body_util::combinators::BoxBody<Bytes, io::Error>;
+
+fn full(b: Vec<u8>) -> Body {
+    Full::new(Bytes::from(b)).map_err(|never| match never {}).boxed()
+}
+
+/// A body that sends `first` (if any), waits `wait`, then fails: hyper closes the connection
+/// short of the announced Content-Length.
+struct FaultBody {
+    first: Option<Bytes>,
+    sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl hyper::body::Body for FaultBody {
+    type Data = Bytes;
+    type Error = io::Error;
+    fn poll_frame(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, io::Error>>> {
+        use std::future::Future;
+        if let Some(b) = self.first.take() {
+            return std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(b))));
+        }
+        if let Some(s) = self.sleep.as_mut() {
+            if s.as_mut().poll(cx).is_pending() {
+                return std::task::Poll::Pending;
+            }
+        }
+        std::task::Poll::Ready(Some(Err(io::Error::other("emulated connection fault"))))
+    }
+}
+
+fn to_hyper(r: Resp) -> Response<Body> {
+    to_hyper_with(r, chaos::Wire::Normal)
+}
+
+fn to_hyper_with(mut r: Resp, wire: chaos::Wire) -> Response<Body> {
+    use chaos::Wire;
+    if wire == Wire::Malformed {
+        let mut broken = br#"{"@odata.context":"emulator-malformed","value":[{"id":"#.to_vec();
+        broken.extend_from_slice(br#""AAMkAG\u00, "x": tru}]"#);
+        r = Resp { status: 200, headers: r.headers.into_iter().filter(|(k, _)| !k.eq_ignore_ascii_case("retry-after")).collect(), body: broken }.header("Content-Type", graph::ODATA_JSON);
+    }
     let mut b = Response::builder().status(r.status);
     for (k, v) in &r.headers {
         b = b.header(k.as_str(), v.as_str());
     }
-    b.body(Full::new(Bytes::from(r.body))).unwrap_or_else(|_| {
-        let mut x = Response::new(Full::new(Bytes::new()));
+    let len = r.body.len();
+    let body = match wire {
+        Wire::Stall(ms) => {
+            b = b.header("Content-Length", (len.max(1)).to_string());
+            FaultBody { first: None, sleep: Some(Box::pin(tokio::time::sleep(std::time::Duration::from_millis(ms)))) }.boxed()
+        }
+        Wire::Truncate => {
+            let body = if len < 2 { b"{\"value\":[]}".to_vec() } else { r.body };
+            b = b.header("Content-Length", body.len().to_string());
+            let half = Bytes::from(body[..body.len() / 2].to_vec());
+            FaultBody { first: Some(half), sleep: Some(Box::pin(tokio::time::sleep(std::time::Duration::from_millis(50)))) }.boxed()
+        }
+        _ => full(r.body),
+    };
+    b.body(body).unwrap_or_else(|_| {
+        let mut x = Response::new(full(vec![]));
         *x.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
         x
     })
@@ -374,7 +453,7 @@ fn not_found(path: &str) -> Resp {
     Resp::json(404, &json!({"error": {"code": "NotFound", "message": format!("No emulated endpoint at '{path}'.")}})).header("Content-Type", "application/json; charset=utf-8")
 }
 
-async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, io::Error> {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let path_q = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
@@ -396,10 +475,12 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full
     }
     let base = format!("{}://{}", sh.scheme, host);
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let latency = lock(&sh.faults).latency_ms;
     let mut client_auth = None;
+    let mut _slot = None;
+    let mut is_token = false;
     let resp = if segs.len() == 4 && segs[1].eq_ignore_ascii_case("oauth2") && segs[2].eq_ignore_ascii_case("v2.0") && segs[3].eq_ignore_ascii_case("token") {
         lock(&sh.stats).token_requests += 1;
+        is_token = true;
         if sh.loaded_cert.is_none() && body.windows(16).any(|w| w == b"client_assertion") {
             // First use may generate the RSA key (slow in debug builds): keep it off the workers.
             let _ = tokio::task::spawn_blocking(cert::default_cert).await;
@@ -429,14 +510,46 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full
         let client_request_id = headers.iter().find(|(k, _)| k == "client-request-id").map(|(_, v)| v.clone()).unwrap_or_else(util::random_guid);
         let ctx = Ctx { base: base.clone(), version: ver.to_string(), request_id: util::random_guid(), client_request_id, headers: headers.clone() };
         let rest = &path[1 + ver.len()..];
-        graph::graph_request(&sh, &ctx, &method, rest, &raw_query, &body)
+        let (r, slot) = graph::graph_request(&sh, &ctx, &method, rest, &raw_query, &body);
+        _slot = slot;
+        r
     } else {
         not_found(&path)
     };
+    // Wire-level random faults (Graph, and the token endpoint when random_faults.token is set).
+    let is_graph = _slot.is_some() || segs.first().map(|v| v.eq_ignore_ascii_case("v1.0") || v.eq_ignore_ascii_case("beta")).unwrap_or(false);
+    let rf = lock(&sh.faults).random_faults.clone().filter(|rf| is_graph || (is_token && rf.token));
+    let (wire, slow) = match &rf {
+        Some(rf) => chaos::wire_fault(&sh, rf),
+        None => (chaos::Wire::Normal, 0),
+    };
+    let latency = chaos::latency(&sh) + slow;
     if latency > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
     }
-    let status = resp.status;
+    drop(_slot);
+    {
+        let mut st = lock(&sh.stats);
+        if slow > 0 {
+            st.slowed += 1;
+        }
+        match wire {
+            chaos::Wire::Reset => st.connection_resets += 1,
+            chaos::Wire::Stall(_) => st.stalled += 1,
+            chaos::Wire::Truncate => st.truncated += 1,
+            chaos::Wire::Malformed => st.malformed += 1,
+            chaos::Wire::Normal => {
+                if resp.status == 429 {
+                    st.throttled += 1;
+                }
+            }
+        }
+    }
+    let status = match wire {
+        chaos::Wire::Reset => 0,
+        chaos::Wire::Malformed => 200,
+        _ => resp.status,
+    };
     let dur = started.elapsed().as_millis() as u64;
     if sh.log_stderr.load(Ordering::Relaxed) {
         eprintln!("{method} {path_q} -> {status} ({dur} ms)");
@@ -459,7 +572,11 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full
             client_auth,
         });
     }
-    Ok(to_hyper(resp))
+    if wire == chaos::Wire::Reset {
+        // hyper closes the connection without writing a response
+        return Err(io::Error::new(io::ErrorKind::ConnectionReset, "emulated connection reset"));
+    }
+    Ok(to_hyper_with(resp, wire))
 }
 
 fn ctl_json(status: u16, v: &Value) -> Resp {
@@ -480,7 +597,22 @@ fn countdown(v: &Value, default_status: u16) -> Result<state::Countdown, String>
 
 fn apply_faults(sh: &Shared, v: &Value) -> Result<(), String> {
     let Some(o) = v.as_object() else { return Err("expected a JSON object".into()) };
-    const KNOWN: &[&str] = &["reset", "throttle_next", "fail_next", "fail_token_next", "throttle_batch_items", "revoke_tokens", "latency_ms", "token_lifetime", "access_policy", "clear_access_policies"];
+    const KNOWN: &[&str] = &[
+        "reset",
+        "throttle_next",
+        "fail_next",
+        "fail_token_next",
+        "throttle_batch_items",
+        "revoke_tokens",
+        "latency_ms",
+        "token_lifetime",
+        "access_policy",
+        "clear_access_policies",
+        "outlook_throttling",
+        "random_faults",
+        "latency_range",
+        "expire_delta_tokens",
+    ];
     if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(format!("unknown fault '{k}'"));
     }
@@ -504,8 +636,44 @@ fn apply_faults(sh: &Shared, v: &Value) -> Result<(), String> {
         None => None,
         Some(x) => Some(serde_json::from_value(x.clone()).map_err(|e| format!("access_policy: {e}"))?),
     };
+    // null or false switches a feature off; an object switches it on (defaults for missing keys)
+    fn switch<T: serde::de::DeserializeOwned>(o: &serde_json::Map<String, Value>, k: &str) -> Result<Option<Option<T>>, String> {
+        match o.get(k) {
+            None => Ok(None),
+            Some(Value::Null) | Some(Value::Bool(false)) => Ok(Some(None)),
+            Some(Value::Bool(true)) => serde_json::from_value(json!({})).map(|v| Some(Some(v))).map_err(|e| format!("{k}: {e}")),
+            Some(x) => serde_json::from_value(x.clone()).map(|v| Some(Some(v))).map_err(|e| format!("{k}: {e}")),
+        }
+    }
+    let outlook: Option<Option<OutlookThrottling>> = switch(o, "outlook_throttling")?;
+    let random: Option<Option<RandomFaults>> = switch(o, "random_faults")?;
+    let range: Option<Option<LatencyRange>> = match o.get("latency_range") {
+        Some(Value::Array(a)) if a.len() == 2 => {
+            let n = |i: usize| a[i].as_u64().ok_or("latency_range: [min_ms, max_ms] integers");
+            Some(Some(LatencyRange { min_ms: n(0)?, max_ms: n(1)?, seed: 0 }))
+        }
+        _ => switch(o, "latency_range")?,
+    };
+    if let Some(Some(rf)) = &random {
+        for (k, r) in [("rate", rf.rate), ("connection_reset_rate", rf.connection_reset_rate), ("slow_rate", rf.slow_rate), ("stall_rate", rf.stall_rate), ("truncate_rate", rf.truncate_rate), ("malformed_rate", rf.malformed_rate), ("batch_item_rate", rf.batch_item_rate.unwrap_or(0.0))] {
+            if !(0.0..=1.0).contains(&r) {
+                return Err(format!("random_faults.{k} must be between 0 and 1"));
+            }
+        }
+        if let Some(s) = rf.statuses.iter().find(|s| !(400..=599).contains(*s)) {
+            return Err(format!("random_faults.statuses: {s} is not an error status"));
+        }
+    }
+    if let Some(Some(ot)) = &outlook {
+        if ot.concurrency == 0 {
+            return Err("outlook_throttling.concurrency must be at least 1".into());
+        }
+    }
     if o.get("reset").and_then(|r| r.as_bool()).unwrap_or(false) {
         sh.reset_faults();
+    }
+    if o.get("expire_delta_tokens").and_then(|r| r.as_bool()).unwrap_or(false) {
+        sh.expire_delta_tokens();
     }
     if o.get("revoke_tokens").and_then(|r| r.as_bool()).unwrap_or(false) {
         sh.revoke();
@@ -529,6 +697,17 @@ fn apply_faults(sh: &Shared, v: &Value) -> Result<(), String> {
     if let Some((e, r)) = lifetime {
         f.token_lifetime_secs = e;
         f.refresh_in_secs = r;
+    }
+    if let Some(x) = outlook {
+        f.outlook_throttling = x;
+    }
+    if let Some(x) = random {
+        sh.rng_counter.store(0, Ordering::Relaxed);
+        f.random_faults = x;
+    }
+    if let Some(x) = range {
+        sh.latency_counter.store(0, Ordering::Relaxed);
+        f.latency_range = x;
     }
     if o.get("clear_access_policies").and_then(|r| r.as_bool()).unwrap_or(false) {
         f.access_policies.clear();

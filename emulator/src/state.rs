@@ -12,6 +12,7 @@ use std::time::Instant;
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Stats {
+    // (fields below `batch_requests` were added with the fault features; all counters start at 0)
     pub token_requests: u64,
     pub tokens_issued: u64,
     pub graph_requests: u64,
@@ -20,6 +21,28 @@ pub struct Stats {
     pub tokens_issued_secret: u64,
     /// tokens issued for a client assertion (certificate credential)
     pub tokens_issued_assertion: u64,
+    /// 429 responses sent (top-level and $batch items, any cause)
+    pub throttled: u64,
+    /// 429s from Outlook per app+mailbox throttling (concurrency, budget, early retries)
+    pub outlook_throttled: u64,
+    /// highest number of requests in flight at once for one app+mailbox, per mailbox (user id)
+    pub peak_mailbox_concurrency: std::collections::BTreeMap<String, u32>,
+    /// the highest value in `peak_mailbox_concurrency`
+    pub peak_concurrency: u32,
+    /// random_faults: HTTP error statuses injected (top-level and $batch items)
+    pub random_errors: u64,
+    /// random_faults: connections closed without a response
+    pub connection_resets: u64,
+    /// random_faults: responses stalled after the headers
+    pub stalled: u64,
+    /// random_faults: bodies cut short of their Content-Length
+    pub truncated: u64,
+    /// random_faults: 200 responses with malformed JSON
+    pub malformed: u64,
+    /// random_faults: responses delayed by `slow_ms`
+    pub slowed: u64,
+    /// delta requests answered 410/400 because delta tokens were expired
+    pub expired_delta_tokens: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -84,6 +107,14 @@ pub struct Faults {
     /// tokens whose serial is below this are revoked
     pub revoked_below_serial: u64,
     pub access_policies: Vec<AccessPolicy>,
+    /// Outlook-style per app+mailbox throttling (None = off)
+    pub outlook_throttling: Option<crate::chaos::OutlookThrottling>,
+    /// seeded random faults (None = off)
+    pub random_faults: Option<crate::chaos::RandomFaults>,
+    /// latency drawn per response from a range (overrides latency_ms when set)
+    pub latency_range: Option<crate::chaos::LatencyRange>,
+    /// delta tokens issued before this generation are expired (stays in force across reset)
+    pub delta_generation: u64,
 }
 
 pub struct Shared {
@@ -105,6 +136,10 @@ pub struct Shared {
     pub loaded_cert: Option<std::sync::Arc<crate::cert::AppCert>>,
     /// client assertion jti values seen (jti -> exp), for replay detection
     pub seen_jtis: Mutex<HashMap<String, i64>>,
+    /// per app+mailbox in-flight counts and windows (Outlook throttling)
+    pub load: std::sync::Arc<Mutex<crate::chaos::MailboxLoad>>,
+    pub rng_counter: AtomicU64,
+    pub latency_counter: AtomicU64,
 }
 
 pub const LOG_CAP: usize = 100_000;
@@ -117,13 +152,21 @@ impl Shared {
     pub fn reset_faults(&self) {
         let mut f = lock(&self.faults);
         let revoked = f.revoked_below_serial;
+        let delta_generation = f.delta_generation;
         *f = Faults {
+            delta_generation,
             latency_ms: self.default_latency,
             token_lifetime_secs: self.default_lifetime,
             refresh_in_secs: self.default_refresh_in,
             revoked_below_serial: revoked,
             ..Default::default()
         };
+        drop(f);
+        for slot in lock(&self.load).slots.values_mut() {
+            slot.count = 0;
+            slot.not_before = None;
+            slot.window_start = Instant::now();
+        }
     }
     /// The certificate registered on the primary app.
     pub fn app_cert(&self) -> std::sync::Arc<crate::cert::AppCert> {
@@ -131,6 +174,13 @@ impl Shared {
             Some(c) => c.clone(),
             None => crate::cert::default_cert(),
         }
+    }
+    pub fn expire_delta_tokens(&self) {
+        lock(&self.faults).delta_generation += 1;
+    }
+    #[allow(dead_code)]
+    pub fn delta_generation(&self) -> u64 {
+        lock(&self.faults).delta_generation
     }
     pub fn next_serial(&self) -> u64 {
         self.token_serial.fetch_add(1, Ordering::SeqCst)

@@ -82,7 +82,18 @@ fn aad_headers(r: Resp, trace: &str) -> Resp {
 pub fn token_endpoint(sh: &Shared, method: &str, tenant: &str, token_url: &str, headers: &[(String, String)], body: &[u8]) -> Resp {
     {
         let mut f = lock(&sh.faults);
-        if let Some(c) = f.fail_token.take() {
+        let mut c = f.fail_token.take();
+        if c.is_none() {
+            if let Some(rf) = f.random_faults.clone().filter(|rf| rf.token && rf.rate > 0.0) {
+                drop(f);
+                c = crate::chaos::random_status(sh, &rf, rf.rate, "POST").map(|status| {
+                    lock(&sh.stats).random_errors += 1;
+                    crate::state::Countdown { remaining: 0, status, retry_after: (status == 429 || status == 503).then(|| rf.retry_after.clone()) }
+                });
+                f = lock(&sh.faults);
+            }
+        }
+        if let Some(c) = c {
             drop(f);
             let e = match c.status {
                 429 => aad(429, "temporarily_unavailable", 90055, "TenantThrottlingError: There are too many incoming requests. This tenant has been throttled.".into()),
