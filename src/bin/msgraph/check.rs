@@ -124,8 +124,10 @@ pub fn check(ctx: &Ctx, args: &Args) -> i32 {
     if t.status != 200 {
         let e = &td["error"];
         let aadsts = e["aadsts"].as_u64();
+        let desc = cell(&e["error_description"]);
         let detail = match aadsts {
-            Some(c) => format!("AADSTS{c} {}: {}", cell(&e["error"]), cell(&e["error_description"])),
+            Some(_) if desc.starts_with("AADSTS") => format!("{}: {desc}", cell(&e["error"])),
+            Some(c) => format!("AADSTS{c} {}: {desc}", cell(&e["error"])),
             None => describe(&t),
         };
         steps.add("FAIL", "token", detail);
@@ -163,7 +165,7 @@ pub fn check(ctx: &Ctx, args: &Args) -> i32 {
     let r = match msgraph::api::request(&ctx.cred, "GET", call, None, None) {
         Ok(r) => r,
         Err(e) => {
-            steps.add("FAIL", &what, e.to_string());
+            steps.add("FAIL", "graph call", format!("{what}: {e}"));
             let fix = "give --call a path relative to graph_base_url (e.g. /users?$top=1) or an absolute URL on the Graph host".to_string();
             return finish(ctx, steps, "FAILED", Some("the call was refused before it was sent".into()), Some(fix), extra, exit_for_status(e.status));
         }
@@ -171,13 +173,13 @@ pub fn check(ctx: &Ctx, args: &Args) -> i32 {
     if (200..300).contains(&r.status) {
         let d = body_json(&r);
         let detail = match d["value"].as_array() {
-            Some(a) => format!("HTTP {} ({} items)", r.status, a.len()),
-            None => format!("HTTP {}", r.status),
+            Some(a) => format!("{what}: HTTP {} ({})", r.status, crate::plural(a.len(), "item")),
+            None => format!("{what}: HTTP {}", r.status),
         };
-        steps.add(" OK ", &what, detail);
+        steps.add(" OK ", "graph call", detail);
         return finish(ctx, steps, "OK", None, None, extra, EXIT_OK);
     }
-    steps.add("FAIL", &what, describe(&r));
+    steps.add("FAIL", "graph call", format!("{what}: {}", describe(&r)));
     let mut extra = extra;
     extra["error"] = body_json(&r)["error"].clone();
     let (problem, fix, code) = if is_policy_block(&r) {
@@ -274,7 +276,13 @@ pub fn test_access(ctx: &Ctx, args: &Args) -> i32 {
         rows.push(vec![probe.to_string(), result.to_string(), r.status.to_string(), why.clone()]);
         results.push(json!({"probe": probe, "url": url, "status": r.status, "result": result, "reason": why, "error": body_json(&r)["error"]}));
     }
-    let verdict = if granted == probes.len() { "Granted" } else { "Denied" };
+    let verdict = if granted == probes.len() {
+        "Granted"
+    } else if policy || !missing.is_empty() {
+        "Denied"
+    } else {
+        "Error"
+    };
     let (why, fix, code) = if granted == probes.len() {
         (format!("app {app_id} can read {user}'s mailbox"), None, EXIT_OK)
     } else if policy {

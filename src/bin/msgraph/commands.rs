@@ -148,7 +148,7 @@ pub fn get(ctx: &Ctx, args: &Args) -> i32 {
             } else {
                 ""
             };
-            println!("{} items in {pages}{more}", p.items.len());
+            println!("{} in {pages}{more}", plural(p.items.len(), "item"));
             if let Some(d) = &p.delta_link {
                 println!("deltaLink: {d}");
             }
@@ -212,7 +212,7 @@ fn item_summary(status: i64, body: &Value) -> String {
         return format!("{}: {}", cell(&e["code"]), cell(&e["message"]));
     }
     if let Some(a) = body["value"].as_array() {
-        return format!("{} items", a.len());
+        return plural(a.len(), "item");
     }
     for k in ["displayName", "subject", "name", "id"] {
         if let Some(s) = body[k].as_str() {
@@ -252,7 +252,7 @@ pub fn batch(ctx: &Ctx, args: &Args) -> i32 {
             })
             .collect();
         print!("{}", table(&["id", "status", "result"], &rows));
-        println!("{} responses, {} failed", responses.len(), failed);
+        println!("{}, {} failed", plural(responses.len(), "response"), failed);
     }
     if failed > 0 {
         eprintln!("msgraph: batch: {failed} of {} requests failed", responses.len());
@@ -345,7 +345,7 @@ pub fn delta(ctx: &Ctx, args: &Args) -> i32 {
         return EXIT_OK;
     }
     print_collection(args, &p, true);
-    println!("{} changes in {} pages", p.items.len(), p.pages);
+    println!("{} in {}", plural(p.items.len(), "change"), plural(p.pages as usize, "page"));
     println!("deltaLink: {link}");
     if let Some(f) = state {
         println!("stored in {f}");

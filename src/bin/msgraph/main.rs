@@ -150,6 +150,15 @@ pub fn exit_for_status(status: i32) -> i32 {
     }
 }
 
+/// "1 item", "3 items".
+pub fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 /// A response body as JSON (Null when it is not JSON).
 pub fn body_json(r: &Response) -> Value {
     serde_json::from_slice(&r.body).unwrap_or(Value::Null)
