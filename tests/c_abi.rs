@@ -755,3 +755,54 @@ fn an_application_access_policy_block_is_marked() {
     assert_eq!(r["responses"][1]["status"], 403);
     assert_eq!(r["responses"][1]["body"]["error"]["msgraph_reason"], "application_access_policy");
 }
+
+// ---------------------------------------------------------------- batch concurrency
+
+fn overlaps(reqs: &[msgraph_emulator::RecordedRequest]) -> usize {
+    // Largest number of $batch calls being served at the same moment.
+    let mut peak = 0;
+    for r in reqs {
+        let at = r.at_ms + r.duration_ms / 2;
+        let n = reqs.iter().filter(|o| o.at_ms <= at && at < o.at_ms + o.duration_ms.max(1)).count();
+        peak = peak.max(n);
+    }
+    peak
+}
+
+#[test]
+fn batch_concurrency_runs_batches_side_by_side() {
+    let emu = emulator();
+    let cred = credential(&emu, json!({}));
+    let reqs: Vec<Value> = (0..80)
+        .map(|i| json!({"method": "GET", "url": format!("/users/{}/mailboxSettings", emu.user_id(i))}))
+        .collect();
+    assert_eq!(token_info(&cred, None).status, 200);
+    emu.set_latency_ms(150);
+    let g = batch(&cred, &Value::from(reqs).to_string(), Some(r#"{"concurrency":4}"#));
+    let out = g.json();
+    let r = out["responses"].as_array().unwrap();
+    assert_eq!(r.len(), 80);
+    assert!(r.iter().all(|x| x["status"] == 200), "{}", g.body);
+    for (i, x) in r.iter().enumerate() {
+        assert_eq!(x["id"], (i + 1).to_string(), "order kept");
+    }
+    let posts = graph_requests(&emu);
+    assert_eq!(posts.len(), 4);
+    assert!(overlaps(&posts) >= 2, "several $batch calls were in flight at once: {:?}",
+        posts.iter().map(|p| (p.at_ms, p.duration_ms)).collect::<Vec<_>>());
+}
+
+#[test]
+fn batch_concurrency_respects_four_per_mailbox() {
+    let emu = emulator();
+    let cred = credential(&emu, json!({}));
+    let one = emu.user_id(7);
+    let reqs: Vec<Value> = (0..60).map(|_| json!({"method": "GET", "url": format!("/users/{one}/mailboxSettings")})).collect();
+    assert_eq!(token_info(&cred, None).status, 200);
+    emu.set_latency_ms(100);
+    let g = batch(&cred, &Value::from(reqs).to_string(), Some(r#"{"concurrency":4}"#));
+    assert!(g.json()["responses"].as_array().unwrap().iter().all(|x| x["status"] == 200));
+    let posts = graph_requests(&emu);
+    assert_eq!(posts.len(), 3);
+    assert_eq!(overlaps(&posts), 1, "one mailbox: never two $batch calls of 20 at once");
+}
