@@ -588,17 +588,19 @@ fn sync_state_not_found(ctx: &Ctx) -> Resp {
 
 fn users_delta(sh: &Shared, ctx: &Ctx, q: &Q) -> Resp {
     let page_size = max_page_size(ctx).unwrap_or(100).min(999);
-    let tok_str = q.get("skiptoken").or_else(|| q.get("deltatoken"));
+    // An empty token (the Location of a 410 Gone) starts a new round.
+    let tok_str = q.get("skiptoken").or_else(|| q.get("deltatoken")).filter(|t| !t.is_empty());
+    let generation = lock(&sh.faults).delta_generation;
     let mut state: Value = match tok_str {
         None => {
             let sel = q.get("select").unwrap_or("").to_string();
             let s = lock(&sh.tenant).dir.seq;
-            json!({"k": "ud", "p": "f", "c": 0, "s": s, "sel": sel})
+            json!({"k": "ud", "p": "f", "c": 0, "s": s, "sel": sel, "g": generation})
         }
         Some("latest") => {
             let sel = q.get("select").unwrap_or("").to_string();
             let s = lock(&sh.tenant).dir.seq;
-            let link = format!("{}/users/delta?$deltatoken={}", ctx.root(), seal(&sh.key, &json!({"k": "ud", "p": "d", "s": s, "sel": sel})));
+            let link = format!("{}/users/delta?$deltatoken={}", ctx.root(), seal(&sh.key, &json!({"k": "ud", "p": "d", "s": s, "sel": sel, "g": generation})));
             return Resp::json(200, &json!({"@odata.context": format!("{}/$metadata#users", ctx.root()), "@odata.deltaLink": link, "value": []}));
         }
         Some(t) => match unseal(&sh.key, t) {
@@ -606,9 +608,20 @@ fn users_delta(sh: &Shared, ctx: &Ctx, q: &Q) -> Resp {
             _ => return sync_state_not_found(ctx),
         },
     };
+    if state["g"].as_u64().unwrap_or(0) < generation {
+        // Directory resources: 410 Gone + Location of a fresh round (empty token) = full resync.
+        lock(&sh.stats).expired_delta_tokens += 1;
+        let sel = state["sel"].as_str().unwrap_or("");
+        let mut loc = format!("{}/users/delta?", ctx.root());
+        if !sel.is_empty() {
+            loc.push_str(&format!("$select={}&", query_encode(sel)));
+        }
+        loc.push_str("$deltatoken=");
+        return ctx.err(410, "resyncRequired", "The delta token has expired. Replace local data with a full synchronization from the Location URL.").header("Location", &loc);
+    }
     if state["p"] == "d" {
         let cur = lock(&sh.tenant).dir.seq;
-        state = json!({"k": "ud", "p": "i", "from": state["s"], "to": cur, "c": 0, "sel": state["sel"]});
+        state = json!({"k": "ud", "p": "i", "from": state["s"], "to": cur, "c": 0, "sel": state["sel"], "g": state["g"]});
     }
     let sel_s = state["sel"].as_str().unwrap_or("").to_string();
     let sel = if sel_s.is_empty() { None } else { Some(odata::parse_select(&sel_s)) };
@@ -663,7 +676,7 @@ fn users_delta(sh: &Shared, ctx: &Ctx, q: &Q) -> Resp {
         }
         None => {
             let seq = if state["p"] == "f" { state["s"].clone() } else { state["to"].clone() };
-            let d = json!({"k": "ud", "p": "d", "s": seq, "sel": sel_s});
+            let d = json!({"k": "ud", "p": "d", "s": seq, "sel": sel_s, "g": state["g"]});
             out.insert("@odata.deltaLink".into(), json!(format!("{}/users/delta?$deltatoken={}", ctx.root(), seal(&sh.key, &d))));
         }
     }

@@ -672,8 +672,19 @@ fn apply_faults(sh: &Shared, v: &Value) -> Result<(), String> {
     if o.get("reset").and_then(|r| r.as_bool()).unwrap_or(false) {
         sh.reset_faults();
     }
-    if o.get("expire_delta_tokens").and_then(|r| r.as_bool()).unwrap_or(false) {
-        sh.expire_delta_tokens();
+    match o.get("expire_delta_tokens") {
+        None | Some(Value::Bool(false)) | Some(Value::Null) => {}
+        Some(Value::Bool(true)) => sh.expire_delta_tokens(),
+        Some(Value::Object(m)) => {
+            let code = match m.get("outlook_code").and_then(|c| c.as_str()) {
+                None | Some("syncStateNotFound") => None,
+                Some("resyncRequired") => Some("resyncRequired".to_string()),
+                Some(other) => return Err(format!("expire_delta_tokens.outlook_code: '{other}' (syncStateNotFound or resyncRequired)")),
+            };
+            lock(&sh.faults).expired_outlook_delta_code = code;
+            sh.expire_delta_tokens();
+        }
+        Some(_) => return Err("'expire_delta_tokens' must be true or {\"outlook_code\": ...}".into()),
     }
     if o.get("revoke_tokens").and_then(|r| r.as_bool()).unwrap_or(false) {
         sh.revoke();

@@ -418,19 +418,34 @@ fn mail(sh: &Shared, ctx: &Ctx, idx: usize, m: &str, rest: &[&str], rs: &[String
                     };
                     merge(&mut b.messages[pos], &p);
                     b.messages[pos]["id"] = json!(mid);
-                    b.log_change("message", "", &mid, false);
+                    let f = b.messages[pos]["parentFolderId"].as_str().unwrap_or("").to_string();
+                    b.log_change("message", &f, &mid, false);
                     entity(&b.messages[pos].clone(), format!("{uctx}/messages/$entity"))
                 }
                 "DELETE" => {
-                    b.messages.remove(pos);
-                    b.log_change("message", "", &mid, true);
+                    let removed = b.messages.remove(pos);
+                    let f = removed["parentFolderId"].as_str().unwrap_or("").to_string();
+                    b.log_change("message", &f, &mid, true);
                     Resp::empty(204)
                 }
                 _ => method_not_allowed(ctx),
             }
         })
     };
+    let delta = |folder: Option<usize>, link: String| -> Resp {
+        let scope = match folder {
+            Some(f) => mb(sh, idx, |b| b.folder_ids[f].clone()),
+            None => "*".to_string(),
+        };
+        let fid = if scope == "*" { None } else { Some(scope.clone()) };
+        outlook_delta(sh, ctx, q, idx, "message", &scope, "#microsoft.graph.message", &link, move |b| {
+            let mut v: Vec<Value> = b.messages.iter().filter(|msg| fid.as_ref().map(|f| msg["parentFolderId"] == f.as_str()).unwrap_or(true)).cloned().collect();
+            v.sort_by(|a, b| b["receivedDateTime"].as_str().cmp(&a["receivedDateTime"].as_str()));
+            v
+        })
+    };
     match (m, rest) {
+        ("GET", ["messages", "delta"]) => delta(None, format!("{upath}/messages/delta")),
         ("GET", ["messages"]) => list(None, format!("{uctx}/messages"), format!("{upath}/messages")),
         (_, ["messages", _]) => one(&rs[1]),
         ("GET", ["mailfolders"]) => {
@@ -446,6 +461,7 @@ fn mail(sh: &Shared, ctx: &Ctx, idx: usize, m: &str, rest: &[&str], rs: &[String
                     entity(&v, format!("{uctx}/mailFolders/$entity"))
                 }
                 ("GET", ["messages"]) => list(Some(fi), format!("{uctx}/mailFolders('{}')/messages", rs[1]), format!("{upath}/mailFolders/{}/messages", rs[1])),
+                ("GET", ["messages", "delta"]) => delta(Some(fi), format!("{upath}/mailFolders/{}/messages/delta", rs[1])),
                 (_, ["messages", _]) => one(&rs[3]),
                 (_, [x, ..]) if *x != "messages" => bad_segment(ctx, x),
                 _ => method_not_allowed(ctx),
@@ -583,7 +599,8 @@ fn send_mail(sh: &Shared, ctx: &Ctx, idx: usize, body: &[u8]) -> Resp {
             let id = outlook_id("message", r as u64, n);
             let msg = b.make_message(&id, now, &s, &c, &ty, &sender, &tv, &cv, 0, false);
             b.messages.push(msg);
-            b.log_change("message", "inbox", &id, false);
+            let f = b.folder_ids[0].clone();
+            b.log_change("message", &f, &id, false);
         });
     }
     if save {
@@ -593,7 +610,8 @@ fn send_mail(sh: &Shared, ctx: &Ctx, idx: usize, body: &[u8]) -> Resp {
             let mut msg = b.make_message(&id, now, &subject, &content, &ctype, &sender, &to_v, &cc_v, 1, true);
             msg["bccRecipients"] = Value::Array(bcc.iter().map(|(n, a)| email_of(n, a)).collect());
             b.messages.push(msg);
-            b.log_change("message", "sentitems", &id, false);
+            let f = b.folder_ids[1].clone();
+            b.log_change("message", &f, &id, false);
         });
     }
     Resp::empty(202)
@@ -815,17 +833,28 @@ fn outlook_delta(
         .filter(|n| *n > 0)
         .unwrap_or(10);
     let bad = || ctx.err(400, "syncStateNotFound", "The sync state generation is not found or has expired. Start a new delta round without a token.");
-    let tok = q.get("skiptoken").or_else(|| q.get("deltatoken"));
+    let tok = q.get("skiptoken").or_else(|| q.get("deltatoken")).filter(|t| !t.is_empty());
     let (now_items, seq) = mb(sh, idx, |b| (items(b), b.seq));
+    let (generation, expired_code) = {
+        let f = lock(&sh.faults);
+        (f.delta_generation, f.expired_outlook_delta_code.clone())
+    };
     let mut st = match tok {
-        None => json!({"k": "od", "kind": kind, "scope": scope, "p": "f", "s": seq, "o": 0}),
+        None => json!({"k": "od", "kind": kind, "scope": scope, "p": "f", "s": seq, "o": 0, "g": generation}),
         Some(t) => match unseal(&sh.key, t) {
             Some(v) if v["k"] == "od" && v["kind"] == kind && v["scope"] == scope => v,
             _ => return bad(),
         },
     };
+    if st["g"].as_u64().unwrap_or(0) < generation {
+        lock(&sh.stats).expired_delta_tokens += 1;
+        return match expired_code.as_deref() {
+            Some("resyncRequired") => ctx.err(400, "resyncRequired", "The sync state has expired and a full resync is required. Start a new delta round without a token."),
+            _ => bad(),
+        };
+    }
     if st["p"] == "d" {
-        st = json!({"k": "od", "kind": kind, "scope": scope, "p": "i", "from": st["s"], "to": seq, "o": 0});
+        st = json!({"k": "od", "kind": kind, "scope": scope, "p": "i", "from": st["s"], "to": seq, "o": 0, "g": st["g"]});
     }
     let with_type = |v: &Value| {
         let mut m = Map::new();
@@ -841,7 +870,7 @@ fn outlook_delta(
         let (from, to) = (st["from"].as_u64().unwrap_or(0), st["to"].as_u64().unwrap_or(0));
         let changed: Vec<String> = mb(sh, idx, |b| {
             let mut ids: Vec<String> = vec![];
-            for c in b.changes.iter().filter(|c| c.kind == kind && c.scope == scope && c.seq > from && c.seq <= to) {
+            for c in b.changes.iter().filter(|c| c.kind == kind && (scope == "*" || c.scope == scope) && c.seq > from && c.seq <= to) {
                 if !ids.contains(&c.id) {
                     ids.push(c.id.clone());
                 }
@@ -866,7 +895,7 @@ fn outlook_delta(
         out.insert("@odata.nextLink".into(), json!(format!("{}{}{}$skiptoken={}", ctx.root(), link_path, sep, seal(&sh.key, &st))));
     } else {
         let s = if st["p"] == "f" { st["s"].clone() } else { st["to"].clone() };
-        let d = json!({"k": "od", "kind": kind, "scope": scope, "p": "d", "s": s});
+        let d = json!({"k": "od", "kind": kind, "scope": scope, "p": "d", "s": s, "g": st["g"]});
         out.insert("@odata.deltaLink".into(), json!(format!("{}{}{}$deltatoken={}", ctx.root(), link_path, sep, seal(&sh.key, &d))));
     }
     out.insert("value".into(), Value::Array(value));

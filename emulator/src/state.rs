@@ -115,6 +115,8 @@ pub struct Faults {
     pub latency_range: Option<crate::chaos::LatencyRange>,
     /// delta tokens issued before this generation are expired (stays in force across reset)
     pub delta_generation: u64,
+    /// error code for expired Outlook delta tokens: None = "syncStateNotFound", or "resyncRequired"
+    pub expired_outlook_delta_code: Option<String>,
 }
 
 pub struct Shared {
