@@ -806,3 +806,80 @@ fn batch_concurrency_respects_four_per_mailbox() {
     assert_eq!(posts.len(), 3);
     assert_eq!(overlaps(&posts), 1, "one mailbox: never two $batch calls of 20 at once");
 }
+
+// ---------------------------------------------------------------- certificate credentials
+
+fn cert_files(emu: &Emulator) -> (std::path::PathBuf, String, String) {
+    let dir = std::env::temp_dir().join(unique("msgraph-cert"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cert = dir.join("app-cert.pem");
+    let key = dir.join("app-key.pem");
+    std::fs::write(&cert, emu.certificate_pem()).unwrap();
+    std::fs::write(&key, emu.private_key_pem()).unwrap();
+    (dir, cert.to_str().unwrap().to_string(), key.to_str().unwrap().to_string())
+}
+
+fn certificate_credential(emu: &Emulator, cert: &str, key: &str, alg: Option<&str>) -> String {
+    let mut cfg = emu.credential_json();
+    cfg.as_object_mut().unwrap().remove("client_secret");
+    cfg["certificate_file"] = json!(cert);
+    cfg["private_key_file"] = json!(key);
+    if let Some(a) = alg {
+        cfg["assertion_alg"] = json!(a);
+    }
+    let name = unique("cert");
+    let rc = msgraph_credential_set(cs(&name).as_ptr(), cs(&cfg.to_string()).as_ptr());
+    assert_eq!(rc, MSGRAPH_OK, "{}", last_error());
+    name
+}
+
+#[test]
+fn certificate_credentials_sign_assertions_the_emulator_verifies() {
+    let emu = emulator();
+    let (dir, cert, key) = cert_files(&emu);
+    for (alg, expected) in [(None, "client_assertion:PS256"), (Some("RS256"), "client_assertion:RS256")] {
+        let cred = certificate_credential(&emu, &cert, &key, alg);
+        let g = request(&cred, "GET", "/users?$top=1", None, None);
+        assert_eq!(g.status, 200, "{}", g.body);
+        let token_req = emu.requests().into_iter().rev().find(|r| r.path.contains("/oauth2/v2.0/token")).unwrap();
+        assert_eq!(token_req.client_auth.as_deref(), Some(expected));
+        assert!(token_req.body.contains("client_assertion="));
+        assert!(!token_req.body.contains("client_secret"));
+    }
+    // Each token request signs a fresh assertion (a replayed jti is refused).
+    let cred = certificate_credential(&emu, &cert, &key, None);
+    assert_eq!(token_info(&cred, None).status, 200);
+    assert_eq!(token_info(&cred, Some(r#"{"force_refresh":true}"#)).status, 200);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn certificate_configuration_is_checked_early() {
+    let emu = emulator();
+    let (dir, cert, key) = cert_files(&emu);
+    let name = cs(&unique("certcfg"));
+    let base = emu.credential_json();
+    let with = |extra: Value| {
+        let mut c = base.clone();
+        c.as_object_mut().unwrap().remove("client_secret");
+        for (k, v) in extra.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        msgraph_credential_set(name.as_ptr(), cs(&c.to_string()).as_ptr())
+    };
+    assert_eq!(with(json!({"certificate_file": cert})), MSGRAPH_ERR_CONFIG, "key file missing");
+    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": "/nonexistent.pem"})), MSGRAPH_ERR_CONFIG);
+    assert_eq!(with(json!({"certificate_file": key, "private_key_file": key})), MSGRAPH_ERR_CONFIG, "not a certificate");
+    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": key, "assertion_alg": "HS256"})), MSGRAPH_ERR_CONFIG);
+    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": key, "client_secret": "x"})), MSGRAPH_ERR_CONFIG);
+    // A key that does not match the certificate.
+    use rsa::pkcs8::EncodePrivateKey;
+    let stranger = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).unwrap();
+    let other_key = dir.join("other-key.pem");
+    std::fs::write(&other_key, stranger.to_pkcs8_pem(Default::default()).unwrap().as_bytes()).unwrap();
+    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": other_key.to_str().unwrap()})), MSGRAPH_ERR_CONFIG);
+    assert!(last_error().contains("does not belong"), "{}", last_error());
+    assert!(!last_error().contains("PRIVATE KEY"));
+    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": key})), MSGRAPH_OK);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
