@@ -114,7 +114,7 @@ fn finish(ctx: &Ctx, steps: Steps, verdict: &str, problem: Option<String>, fix: 
 pub fn check(ctx: &Ctx, args: &Args) -> i32 {
     let call = args.value("call").unwrap_or("/users?$top=1");
     let mut steps = Steps { rows: Vec::new(), json: Vec::new() };
-    let cfg = format!("credential '{}'", ctx.cred);
+    let cfg = format!("'{}' {}", ctx.cred, ctx.source);
     steps.add(" OK ", "credential", cfg);
     let t = match msgraph::api::token_info(&ctx.cred, None) {
         Ok(t) => t,

@@ -19,8 +19,9 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// Registers the credential the command line asks for; returns its name.
-pub fn setup(args: &Args) -> Result<String, Problem> {
+/// Registers the credential the command line asks for; returns its name
+/// and where it came from.
+pub fn setup(args: &Args) -> Result<(String, String), Problem> {
     let file_chosen = args.value("credentials").is_some();
     let flag_mode = args.value("tenant").is_some() || args.value("client-id").is_some();
     let env_mode = !file_chosen
@@ -54,7 +55,7 @@ fn overrides(args: &Args, cfg: &mut Map<String, Value>) {
     }
 }
 
-fn from_flags(args: &Args) -> Result<String, Problem> {
+fn from_flags(args: &Args) -> Result<(String, String), Problem> {
     let pick = |flag: &str, var: &str| args.value(flag).map(str::to_string).or_else(|| env(var));
     let tenant = pick("tenant", "MSGRAPH_TENANT_ID")
         .ok_or_else(|| problem(EXIT_USAGE, "--tenant (or MSGRAPH_TENANT_ID) is required with --client-id"))?;
@@ -82,7 +83,7 @@ fn from_flags(args: &Args) -> Result<String, Problem> {
     }
     let name = pick("name", "MSGRAPH_CREDENTIAL").unwrap_or_else(|| "cli".into());
     register(&name, &Value::Object(cfg))?;
-    Ok(name)
+    Ok((name, format!("from flags and environment, secret in ${secret_env}")))
 }
 
 fn register(name: &str, cfg: &Value) -> Result<(), Problem> {
@@ -100,7 +101,7 @@ pub fn file_path(args: &Args) -> String {
         .unwrap_or_else(|| "credentials.json".into())
 }
 
-fn from_file(args: &Args) -> Result<String, Problem> {
+fn from_file(args: &Args) -> Result<(String, String), Problem> {
     let path = file_path(args);
     if !std::path::Path::new(&path).exists() {
         return Err(problem(
@@ -135,8 +136,10 @@ fn from_file(args: &Args) -> Result<String, Problem> {
     let mut cfg = entry.as_object().cloned().unwrap_or_default();
     let before = cfg.clone();
     overrides(args, &mut cfg);
+    let mut source = format!("from {path}");
     if cfg != before {
         register(&name, &Value::Object(cfg))?;
+        source.push_str(" with command-line overrides");
     }
-    Ok(name)
+    Ok((name, source))
 }

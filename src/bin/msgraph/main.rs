@@ -124,6 +124,8 @@ fn command_help(cmd: &str) -> String {
 pub struct Ctx {
     /// The registered credential's name.
     pub cred: String,
+    /// Where it came from ("from ./credentials.json").
+    pub source: String,
     /// --json.
     pub json: bool,
     /// Draw the paging progress line.
@@ -264,7 +266,7 @@ fn run() -> i32 {
         eprint!("msgraph: {command}: {what}\n{}", command_help(&command));
         return EXIT_USAGE;
     }
-    let cred = match creds::setup(&args) {
+    let (cred, source) = match creds::setup(&args) {
         Ok(c) => c,
         Err(p) => {
             eprintln!("msgraph: {}", p.message);
@@ -273,6 +275,7 @@ fn run() -> i32 {
     };
     let ctx = Ctx {
         cred,
+        source,
         json: args.switch("json"),
         progress: !args.switch("no-progress") && std::io::stderr().is_terminal(),
     };
@@ -290,6 +293,14 @@ fn run() -> i32 {
 }
 
 fn main() {
+    // `msgraph get /users --all | head` ends quietly, like other Unix tools,
+    // instead of panicking on the closed pipe.
+    // SAFETY: resetting a signal disposition to the default before any
+    // thread is started.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let code = run();
     let _ = std::io::stdout().flush();
     std::process::exit(code);
