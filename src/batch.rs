@@ -137,27 +137,7 @@ pub fn run(call: &mut Call, requests_json: &str) -> Result<std::result::Result<R
     Ok(execute(call, &items))
 }
 
-/// Graph's per-mailbox concurrency limit for Outlook resources.
-pub const MAILBOX_CONCURRENCY: u32 = 4;
-
-/// Outlook path segments that make a request count against a mailbox.
-const OUTLOOK_SEGMENTS: &[&str] = &[
-    "messages", "mailfolders", "events", "calendar", "calendars", "calendarview", "calendargroups",
-    "contacts", "contactfolders", "mailboxsettings", "todo", "sendmail", "outlook", "inferenceclassification",
-];
-
-/// The mailbox an item addresses (`/users/{id}/messages…` → the id, lower
-/// case), if it is an Outlook resource.
-pub fn mailbox_of(url: &str) -> Option<String> {
-    let path = url.split('?').next().unwrap_or("");
-    let mut segs = path.trim_start_matches('/').split('/');
-    if !segs.next()?.eq_ignore_ascii_case("users") {
-        return None;
-    }
-    let user = segs.next()?.to_ascii_lowercase();
-    let what = segs.next()?.to_ascii_lowercase();
-    OUTLOOK_SEGMENTS.contains(&what.as_str()).then_some(user)
-}
+use crate::mailbox::{mailbox_of, MAILBOX_CONCURRENCY};
 
 /// What one `$batch` call came back with.
 enum ChunkOutcome {
@@ -433,19 +413,4 @@ fn execute(call: &mut Call, items: &[Item]) -> std::result::Result<Response, Err
     let mut r = Response { status: 200, headers: last_headers, body };
     r.set_header("x-msgraph-batches", batches.to_string());
     Ok(r)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn outlook_requests_name_their_mailbox() {
-        assert_eq!(mailbox_of("/users/Zoe@x.com/mailboxSettings").as_deref(), Some("zoe@x.com"));
-        assert_eq!(mailbox_of("/users/abc/calendarView?startDateTime=1").as_deref(), Some("abc"));
-        assert_eq!(mailbox_of("/users/abc/todo/lists").as_deref(), Some("abc"));
-        assert_eq!(mailbox_of("/users/abc"), None);
-        assert_eq!(mailbox_of("/users/abc/memberOf"), None);
-        assert_eq!(mailbox_of("/groups/g/members"), None);
-    }
 }

@@ -37,6 +37,7 @@ pub const KEYS: &[&str] = &[
     "certificate_file",
     "private_key_file",
     "assertion_alg",
+    "mailbox_concurrency",
 ];
 
 /// How the app proves its identity to the token endpoint.
@@ -78,6 +79,8 @@ pub struct CredentialConfig {
     pub ca_file: Option<PathBuf>,
     /// Proxy URL (may carry credentials, so kept secret).
     pub proxy: Option<Secret>,
+    /// Requests of this app in flight to one mailbox from this process.
+    pub mailbox_concurrency: u32,
 }
 
 /// Host names of a national cloud: (authority host, Graph base URL, scope).
@@ -309,6 +312,8 @@ impl CredentialConfig {
                 .unwrap_or(256 << 20),
             ca_file,
             proxy,
+            mailbox_concurrency: integer_value(obj, "mailbox_concurrency", 1, 64)?
+                .unwrap_or(crate::mailbox::MAILBOX_CONCURRENCY as u64) as u32,
         })
     }
 

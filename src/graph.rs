@@ -149,7 +149,17 @@ fn send_with_retries(call: &mut Call, method: &Method, url: &Url, body: Option<B
     let host = url.host_str().unwrap_or("").to_string();
     let mut renewed = false;
     let mut attempt = 0u32;
+    // Outlook's per-mailbox concurrency, kept on this side (see `mailbox`).
+    let mailbox = if with_token {
+        url.path()
+            .strip_prefix(cfg.graph_base_url.path().trim_end_matches('/'))
+            .and_then(crate::mailbox::mailbox_of)
+    } else {
+        None
+    };
+    let app = format!("{}|{}", cfg.token_url, cfg.client_id);
     loop {
+        let _permit = mailbox.clone().map(|m| crate::mailbox::acquire(&app, m, cfg.mailbox_concurrency));
         let token = if with_token { Some(token::get(call.cred)?.0) } else { None };
         let mut rb = call
             .client

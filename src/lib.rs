@@ -18,6 +18,7 @@ pub mod error;
 pub mod graph;
 pub mod ids;
 pub mod jwt;
+pub mod mailbox;
 pub mod options;
 pub mod paging;
 pub mod response;
