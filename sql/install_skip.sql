@@ -1,0 +1,3 @@
+-- Called by install.sql in place of a part that is left out (NOSYNC) or
+-- already there (the sync tables of an earlier install).
+prompt (skipped)
