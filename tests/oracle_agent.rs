@@ -266,3 +266,146 @@ fn the_emulation_catches_buffer_overruns() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrote past MAXLEN"));
 }
+
+fn b64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => (c - b'A') as u32,
+            b'a'..=b'z' => (c - b'a' + 26) as u32,
+            b'0'..=b'9' => (c - b'0' + 52) as u32,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {:?}", c as char),
+        }
+    };
+    let b = s.as_bytes();
+    assert_eq!(b.len() % 4, 0, "base64 length");
+    let mut out = Vec::new();
+    for q in b.chunks(4) {
+        let pad = q.iter().filter(|&&c| c == b'=').count();
+        let v = q.iter().take(4 - pad).fold(0u32, |a, &c| a << 6 | val(c)) << (6 * pad);
+        let bytes = [(v >> 16) as u8, (v >> 8) as u8, v as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    out
+}
+
+/// The routines of a companion package's spec, as "package.routine".
+fn companion_routines(file: &str) -> BTreeSet<String> {
+    let src = std::fs::read_to_string(root().join("sql").join(file)).unwrap();
+    let pkg = file.split('.').next().unwrap();
+    package_routines(&src).into_iter().map(|n| format!("{pkg}.{}", n.to_lowercase())).collect()
+}
+
+/// MSGRAPH_M365 through the agent emulation (tests/extproc/m365.c, a port
+/// of sql/msgraph_m365.pkb): mail with a >32 KB HTML body and binary
+/// attachments (checked byte for byte on the wire), secrets, access
+/// checks (granted, unknown user, access policy, missing permission, no
+/// token), calendar, contacts, To Do, mailbox settings, SharePoint items.
+#[test]
+fn m365_routines_through_the_agent() {
+    let env = start();
+    let reader = [
+        ("MSGRAPH_T_READER_CLIENT", msgraph_emulator::READER_CLIENT_ID),
+        ("MSGRAPH_T_READER_SECRET", msgraph_emulator::READER_CLIENT_SECRET),
+    ];
+    let r = run(&env, "m365", &[]);
+    let mut routines = r.routines();
+
+    // send_mail: what went over the wire is the JSON mail_json built, and
+    // every attachment decodes to the BLOB's bytes.
+    let sent: Vec<_> = env.emu.requests().into_iter().filter(|q| q.path.ends_with("/sendMail") && q.status == 202).collect();
+    assert!(sent.len() >= 3, "three mails sent");
+    let wire: Value = serde_json::from_str(&sent[0].body).expect("the sendMail body is JSON");
+    assert_eq!(wire, r.json("mail.json"), "mail_json is what send_mail posts");
+    assert!(sent[0].body_len > 32767, "the request went up in chunks ({} bytes)", sent[0].body_len);
+    let msg = &wire["message"];
+    assert_eq!(msg["subject"], "Bericht für Zoë — \"quoted\"");
+    assert_eq!(msg["body"]["contentType"], "HTML");
+    let content = msg["body"]["content"].as_str().unwrap();
+    assert!(content.starts_with("<h1>Zoë 李雷 📅</h1><p class=\"x\">tab\there\nline \\ back</p>\u{1}\u{1f}"));
+    assert_eq!(content.matches("<b>é\"李</b>").count(), 5000);
+    let to = msg["toRecipients"].as_array().unwrap();
+    assert_eq!(to.len(), 2);
+    assert_eq!(to[1]["emailAddress"]["name"], "José Núñez", "'Name <address>' keeps the name, quotes stripped");
+    assert_eq!(msg["ccRecipients"].as_array().unwrap().len(), 1);
+    assert_eq!(msg["bccRecipients"].as_array().unwrap().len(), 1);
+    assert_eq!(wire["saveToSentItems"], true);
+    let atts = msg["attachments"].as_array().unwrap();
+    assert_eq!(atts.len(), 3);
+    let bin: Vec<u8> = (0..100001u32).map(|i| (i * 7 + i / 256) as u8).collect();
+    assert_eq!(atts[0]["name"], "résumé.bin");
+    assert_eq!(atts[0]["contentType"], "application/octet-stream", "a NULL MIME type defaults");
+    assert_eq!(b64_decode(atts[0]["contentBytes"].as_str().unwrap()), bin, "100001 bytes over five UTL_ENCODE chunks, no line breaks");
+    assert_eq!(b64_decode(atts[1]["contentBytes"].as_str().unwrap()), b"hi");
+    assert_eq!(b64_decode(atts[2]["contentBytes"].as_str().unwrap()), b"abc");
+    let second: Value = serde_json::from_str(&sent[1].body).unwrap();
+    assert_eq!(second["saveToSentItems"], false);
+    assert_eq!(second["message"]["body"]["contentType"], "Text");
+    let inbox = r.json("inbox1.json");
+    let delivered = inbox["value"].as_array().unwrap().iter().find(|m| m["subject"] == msg["subject"]).unwrap();
+    assert_eq!(delivered["body"]["content"].as_str().unwrap(), content, "the recipient gets the body intact");
+
+    // expiring_secrets: sorted by end, within the window, both kinds.
+    let rows = r.json("secrets10.json");
+    let rows = rows.as_array().unwrap();
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let ends: Vec<i64> = rows.iter().map(|x| x["end"].as_i64().unwrap()).collect();
+    assert!(ends.windows(2).all(|w| w[0] <= w[1]), "soonest first");
+    assert!(ends.iter().all(|&e| e <= now + 10 * 86400 + 60));
+    for t in ["Password", "Certificate"] {
+        for s in ["Expired", "Expiring"] {
+            assert!(rows.iter().any(|x| x["type"] == t && x["status"] == s), "a {s} {t} row");
+        }
+    }
+    let warning = r.json("inbox_warning.json");
+    let w = warning["value"].as_array().unwrap().iter().find(|m| m["subject"].as_str().unwrap().contains("expire within 10 days")).unwrap();
+    let html = w["body"]["content"].as_str().unwrap();
+    assert_eq!(html.matches("<tr><td>").count(), rows.len(), "one table row per secret");
+
+    // calendar, contacts, To Do, mailbox settings, SharePoint
+    let cv = r.json("calendar_view.json");
+    let ev = cv["value"].as_array().unwrap().iter().find(|e| e["subject"] == "Planung — Zoë").expect("the event in calendar_view");
+    assert_eq!(ev["location"]["displayName"], "Raum München");
+    assert_eq!(ev["attendees"].as_array().unwrap().len(), 2);
+    assert_eq!(ev["attendees"][1]["type"], "required");
+    assert_eq!(ev["attendees"][1]["emailAddress"]["name"], "Adele");
+    assert!(ev["body"]["content"].as_str().unwrap().len() > 20000);
+    let cs = r.json("contacts.json");
+    let c = cs["value"].as_array().unwrap().iter().find(|c| c["surname"] == "Müller-李").expect("the contact");
+    assert_eq!(c["displayName"], "Zoë Müller-李");
+    assert_eq!(c["emailAddresses"][0]["address"], "zoe.contact@example.com");
+    assert_eq!(c["companyName"], "Contoso \"GmbH\"");
+    let ts = r.json("tasks.json");
+    let t = ts["value"].as_array().unwrap().iter().find(|t| t["title"] == "Bericht prüfen").expect("the task");
+    assert_eq!(t["status"], "completed");
+    assert_eq!(t["importance"], "high");
+    assert_eq!(t["body"]["content"], "Schritt 1\nSchritt 2 ✓");
+    assert!(t["dueDateTime"]["dateTime"].as_str().unwrap().contains("T12:00:00"));
+    let ms = r.json("mailbox_settings.json");
+    let ar = &ms["automaticRepliesSetting"];
+    assert_eq!(ar["status"], "scheduled");
+    assert_eq!(ar["internalReplyMessage"], "Bin im Urlaub — Zoë");
+    assert_eq!(ar["externalReplyMessage"], "Out of office \"until Monday\"");
+    assert_eq!(ar["externalAudience"], "contactsOnly");
+    assert!(ar["scheduledStartDateTime"]["dateTime"].as_str().unwrap().contains("T00:00:00"));
+    let off = r.json("mailbox_settings_off.json");
+    assert_eq!(off["automaticRepliesSetting"]["status"], "disabled");
+    assert_eq!(off["automaticRepliesSetting"]["internalReplyMessage"], "Bin im Urlaub — Zoë", "NULL replies leave the text");
+    let items = r.json("list_items.json");
+    let items = items["value"].as_array().unwrap();
+    assert_eq!(items.len(), 25, "every item of Inventory");
+    assert!(items.iter().all(|i| i["fields"].is_object()), "fields expanded");
+    assert_eq!(r.json("list_items_7.json")["value"].as_array().unwrap().len(), 7);
+
+    let client = env.emu.credential_json()["client_id"].as_str().unwrap().to_string();
+    env.emu.set_access_policy(&client, &[env.emu.user_upn(0).unwrap().as_str()]);
+    routines.extend(run(&env, "m365_policy", &[]).routines());
+    env.emu.reset_faults();
+    routines.extend(run(&env, "m365_reader", &reader).routines());
+
+    let declared = companion_routines("msgraph_m365.pks");
+    let missing: Vec<&String> = declared.difference(&routines).collect();
+    assert!(missing.is_empty(), "MSGRAPH_M365 routines never reached by the agent emulation: {missing:?}");
+    println!("{} MSGRAPH_M365 routines exercised", declared.len());
+}

@@ -15,6 +15,7 @@
 #include <setjmp.h>
 #include <strings.h>
 #include "xp_gen.c"
+#include "json.h"
 
 /* ------------------------------------------------------------ PL/SQL runtime */
 
@@ -737,6 +738,8 @@ static void scenario_charset(void) {
   check(results_live() == 0, "every result freed");
 }
 
+#include "m365.c"
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc < 2) { fprintf(stderr, "usage: agent SCENARIO\n"); return 2; }
@@ -753,6 +756,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(s, "throttled")) scenario_throttled();
     else if (!strcmp(s, "policy")) scenario_policy();
     else if (!strcmp(s, "charset")) scenario_charset();
+    else if (!strcmp(s, "m365")) scenario_m365();
+    else if (!strcmp(s, "m365_policy")) scenario_m365_policy();
+    else if (!strcmp(s, "m365_reader")) scenario_m365_reader();
     else if (!strcmp(s, "fuzz")) agent_fuzz_all();
     else { fprintf(stderr, "unknown scenario %s\n", s); return 2; }
   CATCH

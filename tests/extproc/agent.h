@@ -14,6 +14,7 @@
  */
 #ifndef MSGRAPH_AGENT_H
 #define MSGRAPH_AGENT_H
+#define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #include <dlfcn.h>
 #include <stdint.h>
