@@ -409,3 +409,152 @@ fn m365_routines_through_the_agent() {
     assert!(missing.is_empty(), "MSGRAPH_M365 routines never reached by the agent emulation: {missing:?}");
     println!("{} MSGRAPH_M365 routines exercised", declared.len());
 }
+
+fn sync_log(db: &Path) -> Vec<Value> {
+    std::fs::read_to_string(db.with_extension("db.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn sync_state(db: &Path) -> Vec<Value> {
+    std::fs::read_to_string(db)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["t"] == "state")
+        .collect()
+}
+
+/// MSGRAPH_SYNC through the agent emulation (tests/extproc/sync.c, a port
+/// of sql/msgraph_sync.pkb with its tables emulated: COMMIT writes a file,
+/// ROLLBACK reads it back). Each run is a new session, as each scheduler
+/// run is. After every step the staging tables must equal the mailboxes.
+#[test]
+fn sync_through_the_agent() {
+    let env = start();
+    let dir = built().dir.join(format!("syncdb-{}", env.emu.port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("sync.db");
+    let db_s = db.to_str().unwrap().to_string();
+    let with = |extra: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+        let mut v = vec![("AGENT_DB", db_s.clone())];
+        v.extend(extra.iter().map(|(k, x)| (*k, x.to_string())));
+        v
+    };
+    let go = |scenario: &str, extra: &[(&'static str, &str)]| -> Run {
+        let e = with(extra);
+        let refs: Vec<(&str, &str)> = e.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        run(&env, scenario, &refs)
+    };
+    let mut routines = BTreeSet::new();
+    routines.extend(go("sync_setup", &[]).routines());
+
+    // 1. First run: full rounds, USER0's 28 events over 3 pages.
+    let r = go("sync_run", &[]);
+    assert!(r.stdout.contains("RUN failed=0"), "{}", r.stdout);
+    routines.extend(r.routines());
+    let log = sync_log(&db);
+    assert_eq!(log.len(), 8, "one log row per collection: {log:?}");
+    assert!(log.iter().all(|l| l["status"] == "OK" && l["full_round"] == "Y"));
+    let ev0 = log.iter().find(|l| l["mailbox"] == env.emu.user_id(0) && l["kind"] == "events").unwrap();
+    assert_eq!((ev0["pages"].as_i64(), ev0["upserts"].as_i64()), (Some(3), Some(28)));
+    let staged = std::fs::read_to_string(&db).unwrap();
+    assert!(staged.contains("李雷") || staged.contains("\\u674e"), "the Chinese user's items are staged");
+    go("sync_verify", &[]);
+
+    // 2. Partial failure: the first request of the run gets a 503. That
+    //    collection fails and keeps its deltaLink; the others go on.
+    let before = sync_state(&db);
+    env.emu.fail_next(1, 503, None);
+    let r = go("sync_run", &[]);
+    assert!(r.stdout.contains("RUN failed=1"), "{}", r.stdout);
+    assert!(r.stdout.contains("COLLECTION FAILED") && r.stdout.contains("HTTP 503"), "{}", r.stdout);
+    let after = sync_state(&db);
+    let failed: Vec<&Value> = after.iter().filter(|s| s["last_status"] == "FAILED").collect();
+    assert_eq!(failed.len(), 1);
+    let was = before.iter().find(|s| s["mailbox"] == failed[0]["mailbox"] && s["kind"] == failed[0]["kind"]).unwrap();
+    assert_eq!(failed[0]["delta_link"], was["delta_link"], "a failed round keeps the previous deltaLink");
+    assert!(failed[0]["last_error"].as_str().unwrap().contains("ServiceNotAvailable"));
+    let r = go("sync_run", &[]);
+    assert!(r.stdout.contains("RUN failed=0"), "{}", r.stdout);
+    go("sync_verify", &[]);
+
+    // 3. Changes: created, changed and deleted items arrive incrementally.
+    go("sync_mutate", &[("AGENT_SYNC_MUTATE", "2")]);
+    let n = sync_log(&db).len();
+    let r = go("sync_run", &[]);
+    assert!(r.stdout.contains("RUN failed=0"), "{}", r.stdout);
+    let log = sync_log(&db);
+    let round: Vec<&Value> = log[n..].iter().collect();
+    assert!(round.iter().all(|l| l["full_round"] == "N"), "incremental rounds: {round:?}");
+    let ev = round.iter().find(|l| l["mailbox"] == env.emu.user_id(0) && l["kind"] == "events").unwrap();
+    assert!(ev["upserts"].as_i64().unwrap() >= 2 && ev["deletes"].as_i64().unwrap() >= 1, "{ev:?}");
+    go("sync_verify", &[]);
+
+    // 4. A session killed mid-round (after its first committed page of
+    //    a 3-page delta): the deltaLink stays, the next run replays.
+    go("sync_mutate", &[("AGENT_SYNC_MUTATE", "25")]);
+    let before = sync_state(&db);
+    let r = go("sync_run", &[("AGENT_SYNC_KILL_AFTER_PAGES", "1")]);
+    assert!(r.stdout.contains("SESSION KILLED"), "{}", r.stdout);
+    let after = sync_state(&db);
+    let ev_before = before.iter().find(|s| s["mailbox"] == env.emu.user_id(0) && s["kind"] == "events").unwrap();
+    let ev_after = after.iter().find(|s| s["mailbox"] == env.emu.user_id(0) && s["kind"] == "events").unwrap();
+    assert_eq!(ev_after["delta_link"], ev_before["delta_link"], "killed mid-round: the old deltaLink stands");
+    assert_eq!(ev_after["round_no"].as_i64().unwrap(), ev_before["round_no"].as_i64().unwrap() + 1, "the round had started");
+    let r = go("sync_run", &[]);
+    assert!(r.stdout.contains("RUN failed=0"), "{}", r.stdout);
+    go("sync_verify", &[]);
+
+    // 5. Resync: every delta token expires, and an event is deleted while
+    //    no token is valid (a full round never reports it as removed):
+    //    each collection restarts with a full round, and the sweep drops it.
+    env.emu.expire_delta_tokens();
+    go("sync_mutate", &[("AGENT_SYNC_MUTATE", "0")]);
+    let n = sync_log(&db).len();
+    let r = go("sync_run", &[("AGENT_SYNC_RESET", "1")]);
+    assert!(r.stdout.contains("RUN failed=0") && r.stdout.contains("RESET RUN failed=0"), "{}", r.stdout);
+    routines.extend(r.routines());
+    let log = sync_log(&db);
+    assert!(log[n..].iter().all(|l| l["status"] == "OK" && l["full_round"] == "Y"), "{:?}", &log[n..]);
+    let state = sync_state(&db);
+    assert!(state.iter().all(|s| s["resyncs"].as_i64() == Some(1)), "every collection honoured one resync: {state:?}");
+    let ev = log[n..].iter().find(|l| l["mailbox"] == env.emu.user_id(0) && l["kind"] == "events").unwrap();
+    assert!(ev["deletes"].as_i64().unwrap() >= 1, "the full round swept the deleted event: {ev:?}");
+    assert_eq!(env.emu.stats().expired_delta_tokens > 0, true);
+    go("sync_verify", &[]);
+
+    // 6. Overlapping runs: the second finds the lock taken and skips.
+    env.emu.set_latency_ms(60);
+    let b = built();
+    let c = env.emu.credential_json();
+    let options = json!({"authority_host": c["authority_host"], "graph_base_url": c["graph_base_url"]}).to_string();
+    let mut first = Command::new(&b.agent)
+        .arg("sync_run")
+        .env("MSGRAPH_LIB", library())
+        .env("AGENT_OUT_DIR", &dir)
+        .env("AGENT_DB", &db)
+        .env("MSGRAPH_T_TENANT", c["tenant_id"].as_str().unwrap())
+        .env("MSGRAPH_T_CLIENT", c["client_id"].as_str().unwrap())
+        .env("MSGRAPH_T_SECRET", c["client_secret"].as_str().unwrap())
+        .env("MSGRAPH_T_OPTIONS", options)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let n = sync_log(&db).len();
+    let second = go("sync_run", &[]);
+    assert!(second.stdout.contains("RUN failed=-1"), "the overlapping run skips: {}", second.stdout);
+    let out = first.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("RUN failed=0"));
+    assert!(sync_log(&db)[n..].iter().any(|l| l["status"] == "SKIPPED"));
+    env.emu.set_latency_ms(0);
+    go("sync_verify", &[]);
+
+    let declared = companion_routines("msgraph_sync.pks");
+    let missing: Vec<&String> = declared.difference(&routines).collect();
+    assert!(missing.is_empty(), "MSGRAPH_SYNC routines never reached by the agent emulation: {missing:?}");
+}

@@ -7,7 +7,9 @@
  * WE8MSWIN1252 with AGENT_DB_CHARSET).
  *
  * Usage: agent SCENARIO (main, fresh_session, auth_fail, throttled,
- * policy, charset, fuzz). Prints "ROUTINE name" for every package routine
+ * policy, charset, fuzz; m365, m365_policy, m365_reader: MSGRAPH_M365 in
+ * m365.c; sync_setup, sync_run, sync_mutate, sync_verify: MSGRAPH_SYNC in
+ * sync.c). Prints "ROUTINE name" for every package routine
  * entered and "CALLSPEC name count" at the end; exits 0 when every check
  * of the scenario held.
  */
@@ -739,6 +741,7 @@ static void scenario_charset(void) {
 }
 
 #include "m365.c"
+#include "sync.c"
 
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -759,6 +762,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(s, "m365")) scenario_m365();
     else if (!strcmp(s, "m365_policy")) scenario_m365_policy();
     else if (!strcmp(s, "m365_reader")) scenario_m365_reader();
+    else if (!strcmp(s, "sync_setup")) scenario_sync_setup();
+    else if (!strcmp(s, "sync_run")) scenario_sync_run();
+    else if (!strcmp(s, "sync_mutate")) scenario_sync_mutate();
+    else if (!strcmp(s, "sync_verify")) scenario_sync_verify();
     else if (!strcmp(s, "fuzz")) agent_fuzz_all();
     else { fprintf(stderr, "unknown scenario %s\n", s); return 2; }
   CATCH
