@@ -154,6 +154,10 @@ fn expired_delta_tokens_ask_for_a_resync() {
     assert_eq!(e["http_status"], 410);
     assert!(e["location"].as_str().unwrap().contains("delta"), "the fresh round's URL: {e}");
     assert!(last_error().starts_with("MSGRAPH_ERR_RESYNC"));
+    // One page at a time, the answer is Graph's, marked.
+    let single = request(&cred, "GET", &link, None, None);
+    assert_eq!(single.status, 410);
+    assert_eq!(single.header("x-msgraph-reason").as_deref(), Some("resync-required"));
     // Outlook resources answer syncStateNotFound.
     let mailbox = emu.user_id(1);
     let url = format!("/users/{mailbox}/contacts/delta");
