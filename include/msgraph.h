@@ -230,6 +230,17 @@ int32_t msgraph_token_info(const char *credential,
                            const char *options_json);
 
 /**
+ * The names of the registered credentials as a JSON array, sorted, in a
+ * result (status 200): for tools that load a credentials file and let the
+ * user pick. Names only, never a secret. In Oracle's multithreaded agent
+ * the list holds every session's credentials (the MSGRAPH package prefixes
+ * them with the schema).
+ *
+ * Returns a result handle (> 0), or MSGRAPH_ERR_LIMIT. Thread-safe.
+ */
+int32_t msgraph_credentials_list(void);
+
+/**
  * Registers (or replaces) the credential `name` from a JSON configuration.
  *
  * `config_json` keys: "tenant_id", "client_id", "client_secret" or

@@ -36,6 +36,15 @@ pub fn credential_remove(name: &str) -> Result<()> {
     credentials::remove(name)
 }
 
+/// Names of the registered credentials, sorted, as a JSON array.
+pub fn credential_names() -> Response {
+    Response {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json; charset=utf-8".into())],
+        body: serde_json::to_vec(&credentials::names()).unwrap_or_default(),
+    }
+}
+
 /// Drops the tokens cached for a credential (APEX_CREDENTIAL.CLEAR_TOKENS).
 pub fn credential_clear_tokens(name: &str) -> Result<()> {
     credentials::get(name)?;
@@ -59,7 +68,7 @@ fn finish(call: &Call, outcome: Result<Response>) -> Response {
         Ok(r) => r,
         Err(e) => Response::from_error(&e, Some(&call.client_request_id)),
     };
-    r.mark_access_policy();
+    r.mark_reason();
     if !r.headers.iter().any(|(k, _)| k == "client-request-id") {
         r.headers.push(("client-request-id".into(), call.client_request_id.clone()));
     }

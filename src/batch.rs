@@ -201,9 +201,7 @@ fn send_chunk(call: &mut Call, items: &[Item], index: &HashMap<&str, usize>, chu
             if !chunk.contains(&i) || !answered.insert(i) {
                 continue;
             }
-            if a["status"].as_u64() == Some(403) && crate::response::is_access_policy_block(&a["body"]) {
-                a["body"]["error"]["msgraph_reason"] = crate::response::ACCESS_POLICY_REASON.into();
-            }
+            crate::response::mark_item_reason(&mut a);
             answers.push((i, a));
         }
     }

@@ -30,9 +30,8 @@ struct Page<'a> {
 /// What ended a page loop early, as a library failure when the HTTP answer
 /// itself cannot be the result.
 fn page_failure(resp: RawResponse, page: u32) -> Result<Response> {
-    let code = graph::graph_error_code(&resp.body);
     let inner: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or(serde_json::Value::Null);
-    let resync = resp.status == 410 || matches!(code.as_deref(), Some("syncStateNotFound" | "resyncRequired"));
+    let resync = crate::response::reason_of(resp.status, &inner) == Some(crate::response::RESYNC_REASON);
     if resync {
         let mut e = Error::new(
             MSGRAPH_ERR_RESYNC,

@@ -32,20 +32,30 @@ impl Response {
         Response { status: err.status, headers, body: serde_json::to_vec(&doc).unwrap_or_default() }
     }
 
-    /// Marks an application access policy block: Graph answers 403
-    /// `ErrorAccessDenied` "Access to OData is disabled." when an Exchange
-    /// application access policy keeps the app out of a mailbox. The error
-    /// document gains `"msgraph_reason":"application_access_policy"` and the
-    /// result the header `x-msgraph-reason`, so callers (PL/SQL) can raise
-    /// their own exception without matching message text. Graph's own fields
+    /// Marks the two Graph answers callers must tell apart without parsing
+    /// message text: an application access policy block (403
+    /// `ErrorAccessDenied` "Access to OData is disabled.") and an expired
+    /// delta token (410 Gone, `syncStateNotFound`, `resyncRequired`). The
+    /// error document gains `"msgraph_reason"` ("application_access_policy"
+    /// or "resync_required") and the result the header `x-msgraph-reason`
+    /// ("application-access-policy" or "resync-required"). Graph's own fields
     /// are kept as received.
-    pub fn mark_access_policy(&mut self) {
-        if self.status == 403 {
-            if let Some(marked) = mark_access_policy_body(&self.body) {
-                self.body = marked;
-                self.set_header("x-msgraph-reason", "application-access-policy");
-            }
+    pub fn mark_reason(&mut self) {
+        if !(400..500).contains(&self.status) {
+            return;
         }
+        let Ok(mut doc) = serde_json::from_slice::<serde_json::Value>(&self.body) else {
+            if self.status == 410 {
+                self.set_header("x-msgraph-reason", "resync-required");
+            }
+            return;
+        };
+        let Some(reason) = reason_of(self.status as u16, &doc) else { return };
+        doc["error"]["msgraph_reason"] = reason.into();
+        if let Ok(body) = serde_json::to_vec(&doc) {
+            self.body = body;
+        }
+        self.set_header("x-msgraph-reason", reason.replace('_', "-"));
     }
 
     /// Sets a header, replacing any of the same name.
@@ -55,21 +65,31 @@ impl Response {
     }
 }
 
-/// The reason field added to access-policy blocks.
+/// The reason given to access-policy blocks.
 pub const ACCESS_POLICY_REASON: &str = "application_access_policy";
+/// The reason given to expired delta tokens.
+pub const RESYNC_REASON: &str = "resync_required";
 
-/// True for Graph's access-policy error document.
-pub fn is_access_policy_block(doc: &serde_json::Value) -> bool {
-    doc["error"]["code"] == "ErrorAccessDenied"
+/// The reason a Graph error document deserves, if any.
+pub fn reason_of(status: u16, doc: &serde_json::Value) -> Option<&'static str> {
+    let code = doc["error"]["code"].as_str().unwrap_or("");
+    if status == 403 && code == "ErrorAccessDenied"
         && doc["error"]["message"].as_str().is_some_and(|m| m.contains("Access to OData is disabled"))
+    {
+        return Some(ACCESS_POLICY_REASON);
+    }
+    if status == 410 || code == "syncStateNotFound" || code == "resyncRequired" {
+        return Some(RESYNC_REASON);
+    }
+    None
 }
 
-/// The body with the reason added, if it is an access-policy block.
-pub fn mark_access_policy_body(body: &[u8]) -> Option<Vec<u8>> {
-    let mut doc: serde_json::Value = serde_json::from_slice(body).ok()?;
-    if !is_access_policy_block(&doc) {
-        return None;
+/// Adds `msgraph_reason` to a $batch item's error body where it applies.
+pub fn mark_item_reason(item: &mut serde_json::Value) {
+    let status = item["status"].as_u64().unwrap_or(0) as u16;
+    if let Some(reason) = reason_of(status, &item["body"]) {
+        if item["body"]["error"].is_object() {
+            item["body"]["error"]["msgraph_reason"] = reason.into();
+        }
     }
-    doc["error"]["msgraph_reason"] = ACCESS_POLICY_REASON.into();
-    serde_json::to_vec(&doc).ok()
 }

@@ -170,6 +170,19 @@ pub fn insert(r: Response) -> Result<i32> {
     Ok(id)
 }
 
+/// Fails with `MSGRAPH_ERR_LIMIT` when no further result can be stored, so
+/// that a call does not spend an exchange whose answer it cannot keep.
+pub fn check_capacity() -> Result<()> {
+    let live = lock(&TABLE).len();
+    if live >= MAX_LIVE.load(Ordering::Relaxed) {
+        return Err(Error::new(
+            MSGRAPH_ERR_LIMIT,
+            format!("{live} results are live: free results with msgraph_result_free"),
+        ));
+    }
+    Ok(())
+}
+
 /// A live result.
 pub fn get(handle: i32) -> Result<Arc<StoredResult>> {
     lock(&TABLE)

@@ -4,6 +4,7 @@
 
 use crate::config::CredentialConfig;
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 use crate::status::*;
 use crate::sync::lock;
 use once_cell::sync::Lazy;
@@ -51,11 +52,23 @@ impl RawResponse {
     }
 }
 
+/// The proxy for https: the credential's `proxy` key, else HTTPS_PROXY /
+/// https_proxy / ALL_PROXY / all_proxy from the environment (extproc.ora's
+/// SET lines). NO_PROXY / no_proxy exempt hosts.
+fn proxy_url(cfg: &CredentialConfig) -> Option<Secret> {
+    cfg.proxy.clone().or_else(|| {
+        ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+            .map(Secret::new)
+    })
+}
+
 /// The shared client for a credential's TLS and proxy settings.
 pub fn client_for(cfg: &CredentialConfig) -> Result<Client> {
     let key = ClientKey {
         ca_file: cfg.ca_file.clone(),
-        proxy: cfg.proxy.as_ref().map(|p| p.expose().to_string()),
+        proxy: proxy_url(cfg).map(|p| p.expose().to_string()),
         connect_timeout_ms: cfg.connect_timeout.as_millis(),
     };
     if let Some(c) = lock(&CLIENTS).get(&key) {
@@ -87,8 +100,13 @@ fn build_client(cfg: &CredentialConfig) -> Result<Client> {
             b = b.add_root_certificate(c);
         }
     }
-    if let Some(p) = &cfg.proxy {
-        let proxy = reqwest::Proxy::all(p.expose()).map_err(|_| Error::config("'proxy' is not usable"))?;
+    // A proxy carries https only: plain http goes only to loopback (the
+    // emulator), and a token must never cross a proxy in clear text.
+    b = b.no_proxy();
+    if let Some(p) = proxy_url(cfg) {
+        let proxy = reqwest::Proxy::https(p.expose())
+            .map_err(|_| Error::config("the proxy URL is not usable"))?
+            .no_proxy(reqwest::NoProxy::from_env());
         b = b.proxy(proxy);
     }
     b.build().map_err(|e| Error::new(MSGRAPH_ERR_TRANSPORT, format!("cannot build the HTTP client: {}", chain(&e))))

@@ -110,8 +110,13 @@ fn credential_configuration_is_validated() {
         MSGRAPH_ERR_REFUSED
     );
     assert_eq!(set(r#"{"tenant_id":"t","client_id":"c","client_secret":"s"}"#), MSGRAPH_OK);
+    let listed = take(msgraph_credentials_list()).json();
+    assert!(listed.as_array().unwrap().iter().any(|n| n == name.to_str().unwrap()));
+    assert!(!listed.to_string().contains("\"s\""), "names only");
     assert_eq!(msgraph_credential_remove(name.as_ptr()), MSGRAPH_OK);
     assert_eq!(msgraph_credential_remove(name.as_ptr()), MSGRAPH_ERR_NOT_FOUND);
+    let listed = take(msgraph_credentials_list()).json();
+    assert!(!listed.as_array().unwrap().iter().any(|n| n == name.to_str().unwrap()));
 }
 
 #[cfg(unix)]

@@ -35,9 +35,6 @@ impl Out {
     fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
     }
-    fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
 }
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -345,7 +342,7 @@ fn request_with_bodies_from_file_and_stdin() {
     // Headers pass through; an unsupported method is a usage error.
     let o = run(&env, &["request", "GET", "/users?$count=true&$filter=endswith(mail,'contoso.onmicrosoft.com')&$top=1", "--header", "ConsistencyLevel: eventual", "--json", "--name", "emulator"]);
     expect(&o, 0);
-    assert_eq!(o.json()["@odata.count"].as_u64().unwrap() > 0, true);
+    assert!(o.json()["@odata.count"].as_u64().unwrap() > 0);
     expect(&run(&env, &["request", "BREW", "/users", "--name", "emulator"]), 1);
     expect(&run(&env, &["request", "GET", "/users", "--header", "nocolon", "--name", "emulator"]), 1);
     expect(&run(&env, &["request", "POST", "/users", "--body", "/nonexistent", "--name", "emulator"]), 1);

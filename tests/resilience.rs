@@ -154,6 +154,10 @@ fn expired_delta_tokens_ask_for_a_resync() {
     assert_eq!(e["http_status"], 410);
     assert!(e["location"].as_str().unwrap().contains("delta"), "the fresh round's URL: {e}");
     assert!(last_error().starts_with("MSGRAPH_ERR_RESYNC"));
+    // One page at a time, the answer is Graph's, marked.
+    let single = request(&cred, "GET", &link, None, None);
+    assert_eq!(single.status, 410);
+    assert_eq!(single.header("x-msgraph-reason").as_deref(), Some("resync-required"));
     // Outlook resources answer syncStateNotFound.
     let mailbox = emu.user_id(1);
     let url = format!("/users/{mailbox}/contacts/delta");
@@ -167,27 +171,36 @@ fn expired_delta_tokens_ask_for_a_resync() {
 }
 
 #[test]
-fn a_proxy_carries_the_requests() {
-    let emu = emulator();
-    // A forwarding proxy that records what it relays.
-    let proxy = ProxyServer::start(emu.port());
-    let cred = credential(&emu, json!({"proxy": format!("http://127.0.0.1:{}", proxy.port)}));
+fn a_proxy_tunnels_https_and_never_sees_plain_http() {
+    let emu = Emulator::start(Options { tls: true, ..Options::default() }).unwrap();
+    let dir = std::env::temp_dir().join(unique("msgraph-proxy"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, emu.ca_pem().unwrap()).unwrap();
+    let proxy = ConnectProxy::start();
+    let cred = credential(&emu, json!({"proxy": format!("http://127.0.0.1:{}", proxy.port), "ca_file": ca.to_str().unwrap()}));
     let g = request(&cred, "GET", "/users?$top=1", None, None);
     assert_eq!(g.status, 200, "{}", g.body);
     let lines = proxy.lines();
-    assert!(lines.iter().any(|l| l.contains("/oauth2/v2.0/token")), "{lines:?}");
-    assert!(lines.iter().any(|l| l.starts_with("GET http://127.0.0.1:") && l.contains("/v1.0/users")), "{lines:?}");
+    assert!(!lines.is_empty() && lines.iter().all(|l| l.starts_with(&format!("CONNECT 127.0.0.1:{} ", emu.port()))), "{lines:?}");
+    // The plain-http emulator is never reached through a proxy.
+    let plain = emulator();
+    let cred = credential(&plain, json!({"proxy": format!("http://127.0.0.1:{}", proxy.port)}));
+    let before = proxy.lines().len();
+    assert_eq!(request(&cred, "GET", "/users?$top=1", None, None).status, 200);
+    assert_eq!(proxy.lines().len(), before, "no clear-text token through a proxy");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
-/// A minimal HTTP proxy for absolute-form requests to the emulator.
-struct ProxyServer {
+/// A minimal CONNECT proxy that records the tunnels it opens.
+struct ConnectProxy {
     port: u16,
     seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
-impl ProxyServer {
-    fn start(upstream: u16) -> ProxyServer {
-        use std::io::{BufRead, BufReader, Read, Write};
+impl ConnectProxy {
+    fn start() -> ConnectProxy {
+        use std::io::{BufRead, BufReader, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -197,55 +210,38 @@ impl ProxyServer {
                 let log = log.clone();
                 std::thread::spawn(move || {
                     let mut reader = BufReader::new(client.try_clone().unwrap());
-                    let mut out = client;
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let line = line.trim_end().to_string();
-                        log.lock().unwrap().push(line.clone());
-                        let mut head = Vec::new();
-                        let mut len = 0usize;
-                        loop {
-                            let mut h = String::new();
-                            reader.read_line(&mut h).unwrap();
-                            if h.trim_end().is_empty() {
-                                break;
-                            }
-                            if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                                len = v.trim().parse().unwrap_or(0);
-                            }
-                            if !h.to_ascii_lowercase().starts_with("proxy-") {
-                                head.push(h);
-                            }
-                        }
-                        let mut body = vec![0; len];
-                        reader.read_exact(&mut body).unwrap();
-                        // Rewrite the absolute URL to origin form and relay.
-                        let mut parts = line.splitn(3, ' ');
-                        let (method, target, version) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
-                        let path = target.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap_or("/".into());
-                        let mut up = std::net::TcpStream::connect(("127.0.0.1", upstream)).unwrap();
-                        let mut req = format!("{method} {path} {version}\r\n");
-                        for h in head {
-                            if !h.to_ascii_lowercase().starts_with("connection:") {
-                                req.push_str(&h);
-                            }
-                        }
-                        req.push_str("connection: close\r\n\r\n");
-                        up.write_all(req.as_bytes()).unwrap();
-                        up.write_all(&body).unwrap();
-                        let mut resp = Vec::new();
-                        up.read_to_end(&mut resp).unwrap();
-                        // Relay and close (the library opens a new connection).
-                        let _ = out.write_all(&resp);
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
                         return;
                     }
+                    log.lock().unwrap().push(line.trim_end().to_string());
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim_end().is_empty() {
+                            break;
+                        }
+                    }
+                    let Some(target) = line.strip_prefix("CONNECT ").and_then(|r| r.split(' ').next()) else {
+                        let mut c = client;
+                        let _ = c.write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n");
+                        return;
+                    };
+                    let upstream = std::net::TcpStream::connect(target).unwrap();
+                    let mut c = client;
+                    c.write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n").unwrap();
+                    let (mut c_read, mut c_write) = (c.try_clone().unwrap(), c);
+                    let (mut u_read, mut u_write) = (upstream.try_clone().unwrap(), upstream);
+                    let up = std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut c_read, &mut u_write);
+                        let _ = u_write.shutdown(std::net::Shutdown::Write);
+                    });
+                    let _ = std::io::copy(&mut u_read, &mut c_write);
+                    let _ = c_write.shutdown(std::net::Shutdown::Write);
+                    let _ = up.join();
                 });
             }
         });
-        ProxyServer { port, seen }
+        ConnectProxy { port, seen }
     }
     fn lines(&self) -> Vec<String> {
         self.seen.lock().unwrap().clone()

@@ -7,6 +7,15 @@ use crate::response::Response;
 /// Stores a response as a result; records a library failure it holds as
 /// this thread's last error.
 fn store(r: Result<Response, Error>) -> i32 {
+    store_checked(r)
+}
+
+/// Runs `call` only if its result can be stored, then stores it.
+fn exchange(call: impl FnOnce() -> Result<Response, Error>) -> i32 {
+    store(crate::results::check_capacity().and_then(|_| call()))
+}
+
+fn store_checked(r: Result<Response, Error>) -> i32 {
     status_of(r.and_then(|resp| {
         if resp.status < 0 {
             let msg = serde_json::from_slice::<serde_json::Value>(&resp.body)
@@ -62,14 +71,14 @@ pub extern "C" fn msgraph_request(
     options_json: *const c_char,
 ) -> i32 {
     ffi_boundary!(PANIC_STATUS, {
-        store((|| {
+        exchange(|| {
             let credential = str_arg(credential, "credential")?;
             let method = str_arg(method, "method")?;
             let url = str_arg(url, "url")?;
             let body = opt_str_arg(body, "body")?.map(|b| b.as_bytes().to_vec());
             let options = opt_str_arg(options_json, "options_json")?;
             api::request(credential, method, url, body, options)
-        })())
+        })
     })
 }
 
@@ -87,7 +96,7 @@ pub extern "C" fn msgraph_request_bytes(
     options_json: *const c_char,
 ) -> i32 {
     ffi_boundary!(PANIC_STATUS, {
-        store((|| {
+        exchange(|| {
             let credential = str_arg(credential, "credential")?;
             let method = str_arg(method, "method")?;
             let url = str_arg(url, "url")?;
@@ -102,7 +111,7 @@ pub extern "C" fn msgraph_request_bytes(
                 unsafe { std::slice::from_raw_parts(body, len) }.to_vec()
             };
             api::request(credential, method, url, Some(bytes), options)
-        })())
+        })
     })
 }
 
@@ -133,12 +142,12 @@ pub extern "C" fn msgraph_request_bytes(
 #[no_mangle]
 pub extern "C" fn msgraph_batch(credential: *const c_char, requests_json: *const c_char, options_json: *const c_char) -> i32 {
     ffi_boundary!(PANIC_STATUS, {
-        store((|| {
+        exchange(|| {
             let credential = str_arg(credential, "credential")?;
             let requests = str_arg(requests_json, "requests_json")?;
             let options = opt_str_arg(options_json, "options_json")?;
             api::batch(credential, requests, options)
-        })())
+        })
     })
 }
 
@@ -159,10 +168,22 @@ pub extern "C" fn msgraph_batch(credential: *const c_char, requests_json: *const
 #[no_mangle]
 pub extern "C" fn msgraph_token_info(credential: *const c_char, options_json: *const c_char) -> i32 {
     ffi_boundary!(PANIC_STATUS, {
-        store((|| {
+        exchange(|| {
             let credential = str_arg(credential, "credential")?;
             let options = opt_str_arg(options_json, "options_json")?;
             api::token_info(credential, options)
-        })())
+        })
     })
+}
+
+/// The names of the registered credentials as a JSON array, sorted, in a
+/// result (status 200): for tools that load a credentials file and let the
+/// user pick. Names only, never a secret. In Oracle's multithreaded agent
+/// the list holds every session's credentials (the MSGRAPH package prefixes
+/// them with the schema).
+///
+/// Returns a result handle (> 0), or MSGRAPH_ERR_LIMIT. Thread-safe.
+#[no_mangle]
+pub extern "C" fn msgraph_credentials_list() -> i32 {
+    ffi_boundary!(PANIC_STATUS, { exchange(|| Ok(api::credential_names())) })
 }

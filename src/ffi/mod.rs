@@ -89,3 +89,40 @@ pub(crate) fn status_of(r: Result<i32, Error>) -> i32 {
 
 /// The internal status for a panic, for functions returning int32_t.
 pub(crate) const PANIC_STATUS: i32 = MSGRAPH_ERR_INTERNAL;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exported_that_panics(trigger: bool) -> i32 {
+        ffi_boundary!(PANIC_STATUS, {
+            if trigger {
+                panic!("a bug");
+            }
+            MSGRAPH_OK
+        })
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status_and_a_message() {
+        assert_eq!(exported_that_panics(false), MSGRAPH_OK);
+        assert_eq!(exported_that_panics(true), MSGRAPH_ERR_INTERNAL);
+        let text = unsafe { CStr::from_ptr(last_error_ptr()) }.to_str().unwrap().to_string();
+        assert!(text.starts_with("MSGRAPH_ERR_INTERNAL"), "{text}");
+        // The library still works after a caught panic.
+        assert_eq!(exported_that_panics(false), MSGRAPH_OK);
+    }
+
+    #[test]
+    fn last_error_is_per_thread() {
+        set_last_error_text("main thread failure");
+        std::thread::spawn(|| {
+            let other = unsafe { CStr::from_ptr(last_error_ptr()) }.to_str().unwrap().to_string();
+            assert_eq!(other, "", "a new thread has no last error");
+        })
+        .join()
+        .unwrap();
+        let mine = unsafe { CStr::from_ptr(last_error_ptr()) }.to_str().unwrap().to_string();
+        assert_eq!(mine, "main thread failure");
+    }
+}

@@ -29,7 +29,7 @@ pub fn needed_permission(url: &str, method: &str) -> &'static str {
     let path = url.split('?').next().unwrap_or("").to_ascii_lowercase();
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let write = !method.eq_ignore_ascii_case("GET");
-    let has = |s: &str| segs.iter().any(|x| *x == s);
+    let has = |s: &str| segs.contains(&s);
     let pick = |r: &'static str, w: &'static str| if write { w } else { r };
     if has("mailboxsettings") {
         pick("MailboxSettings.Read", "MailboxSettings.ReadWrite")
