@@ -395,7 +395,8 @@ fn m365_routines_through_the_agent() {
     let items = r.json("list_items.json");
     let items = items["value"].as_array().unwrap();
     assert_eq!(items.len(), 25, "every item of Inventory");
-    assert!(items.iter().all(|i| i["fields"].is_object()), "fields expanded");
+    assert!(items.iter().all(|i| i["fields"]["Title"].is_string() && i["lastModifiedDateTime"].is_string()), "fields expanded (the members examples/ reads)");
+    assert!(ev["organizer"]["emailAddress"]["address"].is_string() && ev["start"]["dateTime"].is_string());
     assert_eq!(r.json("list_items_7.json")["value"].as_array().unwrap().len(), 7);
 
     let client = env.emu.credential_json()["client_id"].as_str().unwrap().to_string();
