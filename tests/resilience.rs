@@ -247,3 +247,39 @@ impl ConnectProxy {
         self.seen.lock().unwrap().clone()
     }
 }
+
+#[test]
+fn resets_are_retried_only_for_idempotent_methods_and_stalls_time_out() {
+    let emu = emulator();
+    let cred = credential(&emu, json!({"max_retries": 2, "timeout_ms": 400}));
+    assert_eq!(token_info(&cred, None).status, 200);
+    let every: msgraph_emulator::RandomFaults = serde_json::from_value(json!({"connection_reset_rate": 1.0})).unwrap();
+    emu.set_random_faults(Some(every));
+    let mailbox = emu.user_id(2);
+    let g = request(&cred, "POST", &format!("/users/{mailbox}/contacts"), Some(r#"{"givenName":"Once"}"#), None);
+    assert_eq!(g.status, MSGRAPH_ERR_TRANSPORT, "{}", g.body);
+    assert_eq!(graph_requests(&emu).len(), 1, "a POST is never sent twice after a lost answer");
+    emu.clear_log();
+    let g = request(&cred, "GET", "/users?$top=1", None, None);
+    assert_eq!(g.status, MSGRAPH_ERR_TRANSPORT);
+    assert_eq!(graph_requests(&emu).len(), 3, "a GET is tried 1 + max_retries times");
+    assert_eq!(g.header("x-msgraph-retries").as_deref(), Some("2"));
+    emu.clear_log();
+    let stall: msgraph_emulator::RandomFaults = serde_json::from_value(json!({"stall_rate": 1.0, "stall_ms": 5000})).unwrap();
+    emu.set_random_faults(Some(stall));
+    let started = std::time::Instant::now();
+    let g = request(&cred, "GET", "/users?$top=1", None, Some(r#"{"max_retries":0}"#));
+    assert_eq!(g.status, MSGRAPH_ERR_TIMEOUT, "{}", g.body);
+    assert!(started.elapsed() < Duration::from_millis(4000), "gave up at its budget, not at the stall's end");
+    emu.set_random_faults(None);
+}
+
+#[test]
+fn an_expired_secret_says_to_rotate_it() {
+    let emu = emulator();
+    let cred = credential(&emu, json!({"client_id": msgraph_emulator::EXPIRED_CLIENT_ID,
+        "client_secret": msgraph_emulator::EXPIRED_CLIENT_SECRET}));
+    let e = token_info(&cred, None).json();
+    assert_eq!(e["error"]["aadsts"], 7000222);
+    assert!(e["error"]["hint"].as_str().unwrap().contains("expired"), "{e}");
+}

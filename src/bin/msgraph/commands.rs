@@ -265,11 +265,11 @@ pub fn batch(ctx: &Ctx, args: &Args) -> i32 {
 fn is_resync(f: &Failure) -> bool {
     match f {
         Failure::Refused(e) => e.status == msgraph::status::MSGRAPH_ERR_RESYNC,
+        // The library marks expired delta tokens (410, syncStateNotFound,
+        // resyncRequired) with x-msgraph-reason.
         Failure::Answer(r, _) => {
-            let code = body_json(r)["error"]["code"].as_str().map(str::to_string);
             r.status == msgraph::status::MSGRAPH_ERR_RESYNC
-                || r.status == 410
-                || matches!(code.as_deref(), Some("syncStateNotFound" | "resyncRequired"))
+                || r.headers.iter().any(|(k, v)| k == "x-msgraph-reason" && v == "resync-required")
         }
     }
 }
