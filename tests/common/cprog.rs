@@ -47,9 +47,16 @@ pub fn library() -> PathBuf {
 }
 
 pub fn compile(source: &str, out: &Path) {
+    compile_with(source, out, &[]);
+}
+
+/// Like [`compile`], with extra gcc flags (e.g. `-fsanitize=address,undefined`),
+/// given before the source so they apply to compiling and linking.
+pub fn compile_with(source: &str, out: &Path, extra: &[&str]) {
     library();
     let status = Command::new("gcc")
         .args(["-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-g", "-O1"])
+        .args(extra)
         .arg("-I")
         .arg(root().join("include"))
         .arg(root().join(source))
@@ -61,7 +68,7 @@ pub fn compile(source: &str, out: &Path) {
         .arg(out)
         .status()
         .expect("gcc runs");
-    assert!(status.success(), "{source} compiles cleanly with -Wall -Wextra -Wpedantic -Werror");
+    assert!(status.success(), "{source} compiles cleanly with -Wall -Wextra -Wpedantic -Werror {}", extra.join(" "));
 }
 
 pub struct Setup {
