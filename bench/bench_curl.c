@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 struct buf {
@@ -72,11 +73,18 @@ int main(int argc, char **argv) {
         h = curl_slist_append(h, "client-request-id: 4f0c2a57-9d4e-4b1a-8c3f-2e6d7b9a1c05");
         CURL *c = handle(argv[3], h, &b, argc >= 6 ? argv[5] : NULL);
         if (get(c, &b) != 200) { fprintf(stderr, "bench_curl: warm-up: %s\n", b.p); return 1; }
+        struct rusage u0, u1;
+        getrusage(RUSAGE_SELF, &u0);
         double t0 = now_s();
         for (int i = 0; i < n; i++)
             if (get(c, &b) != 200) { fprintf(stderr, "bench_curl: GET: %s\n", b.p); return 1; }
         double dt = now_s() - t0;
-        printf("{\"client\":\"libcurl\",\"calls\":%d,\"seconds\":%.6f,\"us_per_call\":%.2f}\n", n, dt, dt * 1e6 / n);
+        getrusage(RUSAGE_SELF, &u1);
+        double cpu = (double)(u1.ru_utime.tv_sec - u0.ru_utime.tv_sec + u1.ru_stime.tv_sec - u0.ru_stime.tv_sec) * 1e6 +
+                     (double)(u1.ru_utime.tv_usec - u0.ru_utime.tv_usec + u1.ru_stime.tv_usec - u0.ru_stime.tv_usec);
+        printf("{\"client\":\"libcurl\",\"calls\":%d,\"seconds\":%.6f,\"us_per_call\":%.2f,\"cpu_us_per_call\":%.2f,"
+               "\"csw_per_call\":%.2f}\n", n, dt, dt * 1e6 / n, cpu / n,
+               (double)(u1.ru_nvcsw + u1.ru_nivcsw - u0.ru_nvcsw - u0.ru_nivcsw) / n);
         curl_easy_cleanup(c);
         curl_slist_free_all(h);
         curl_global_cleanup();

@@ -16,7 +16,7 @@ target=${CARGO_TARGET_DIR:-$root/target}
 out=${BENCH_OUT:-$target/bench}
 venv=${BENCH_VENV:-$out/venv}
 quick=${BENCH_QUICK:-0}
-rounds=${BENCH_ROUNDS:-$([ "$quick" = 1 ] && echo 2 || echo 5)}
+rounds=${BENCH_ROUNDS:-$([ "$quick" = 1 ] && echo 2 || echo 7)}
 warm_n=${BENCH_WARM_N:-$([ "$quick" = 1 ] && echo 300 || echo 2000)}
 token_n=$([ "$quick" = 1 ] && echo 1000 || echo 10000)
 bulk_n=1000
@@ -137,9 +137,10 @@ for mode in seq batch batch4 batch16; do
 done
 say "bulk under Outlook throttling (4 per mailbox, Retry-After enforced)"
 ctl "$base" POST /_emulator/faults '{"reset":true,"latency_ms":20,"outlook_throttling":true}' >/dev/null
-for mode in batch4 batch16; do
+for run in "batch4 0" "batch16 0" "batch4 50" "batch16 50"; do
+  read -r mode mailboxes <<<"$run"
   ctl "$base" POST /_emulator/clear '{"stats":true}' >/dev/null
-  line=$("$out/bench_capi" "$lib" "$creds" bulk "$mode" "$bulk_n")
+  line=$("$out/bench_capi" "$lib" "$creds" bulk "$mode" "$bulk_n" "$mailboxes")
   s=$(ctl "$base" GET /_emulator/stats)
   python3 -c 'import json,sys; d=json.loads(sys.argv[1]); s=json.loads(sys.argv[2]); d["throttled"]=s["throttled"]; d["peak_mailbox_concurrency"]=max(s["peak_mailbox_concurrency"].values() or [0]); d["throttling"]=True; print(json.dumps(d))' "$line" "$s" | rec bulk
 done
