@@ -23,9 +23,19 @@ python3 make_seeds.py corpus
 echo "== building the fuzz targets (release, debug assertions on)"
 cargo fuzz build -O -a
 mapfile -t targets < <(cargo fuzz list)
+failed=()
+# Reproducers of past findings (fuzz/regressions/<target>/): each must pass.
+for dir in regressions/*/; do
+  t=$(basename "$dir")
+  echo "== regressions of $t"
+  if ! cargo fuzz run -O -a "$t" "$dir"* -- -runs=1 >/tmp/fuzz-regression.$$ 2>&1; then
+    grep -E "panicked|ERROR|Failing input" -A2 /tmp/fuzz-regression.$$ | head -20
+    failed+=("$t (regression)")
+  fi
+  rm -f /tmp/fuzz-regression.$$
+done
 per=$(( total / ${#targets[@]} ))
 [ "$per" -ge 1 ] || per=1
-failed=()
 for t in "${targets[@]}"; do
   echo "== fuzz $t for ${per}s"
   log=$(mktemp)
