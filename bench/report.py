@@ -87,6 +87,15 @@ def main():
         if w["raw"] is not None:
             md.append(f"| warm GET, {proto}: floor (raw keep-alive socket client) | {w['raw']:.1f} µs/call | "
                       f"libcurl {curl:.1f} µs | {w['raw'] / curl:.2f} | |")
+            for kind, what in (("blocking", "reqwest::blocking alone (libmsgraph's transport)"),
+                               ("inthread", "prototype fix: async reqwest on the calling thread")):
+                pr = lines(raw, f"warm_{proto}_proto_{kind}")
+                if pr:
+                    res["warm"][proto]["proto_" + kind] = pr
+                    md.append(f"| warm GET, {proto}: {what} | {med(pr, 'us_per_call'):.1f} µs/call; CPU "
+                              f"{med(pr, 'cpu_us_per_call'):.1f} µs, {med(pr, 'csw_per_call'):.2f} context switches | "
+                              f"libcurl {curl:.1f} µs; CPU {cpu['curl']:.1f} µs | {med(pr, 'us_per_call') / curl:.2f} "
+                              f"(CPU {med(pr, 'cpu_us_per_call') / cpu['curl']:.2f}) | |")
             md.append(f"| warm GET, {proto}: libmsgraph's own cost above the floor | {w['lib'] - w['raw']:.1f} µs/call | "
                       f"libcurl's {curl - w['raw']:.1f} µs | {(w['lib'] - w['raw']) / max(curl - w['raw'], 0.01):.2f} | |")
 

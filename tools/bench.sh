@@ -8,7 +8,9 @@
 #
 # Environment: CARGO_TARGET_DIR (default target/), BENCH_OUT (default
 # $CARGO_TARGET_DIR/bench), BENCH_VENV (default $BENCH_OUT/venv),
-# BENCH_ROUNDS, BENCH_WARM_N.
+# BENCH_ROUNDS, BENCH_WARM_N, BENCH_PROTO (0: skip the transport prototype,
+# bench/transport-proto: reqwest::blocking against reqwest on the calling
+# thread, the fix BENCHMARKS.md proposes).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -46,6 +48,11 @@ cflags=(-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror)
 gcc "${cflags[@]}" -I include bench/bench_capi.c -ldl -o "$out/bench_capi"
 gcc "${cflags[@]}" bench/bench_curl.c -lcurl -o "$out/bench_curl"
 gcc "${cflags[@]}" bench/bench_raw.c -o "$out/bench_raw"
+proto=${BENCH_PROTO:-1}
+if [ "$proto" = 1 ]; then
+  say "transport prototype (reqwest blocking vs on the calling thread)"
+  cargo build --release --quiet --manifest-path bench/transport-proto/Cargo.toml
+fi
 
 # --- emulators ---------------------------------------------------------------
 emu_pids=()
@@ -89,6 +96,10 @@ for r in $(seq 1 "$rounds"); do
   "$out/bench_capi" "$lib" "$creds" warm "$warm_n" "$warm_path" | rec warm_http_lib
   "$out/bench_curl" warm "$warm_n" "$base/v1.0$warm_path" "$token" | rec warm_http_curl
   "$out/bench_raw" "$warm_n" "$port" "/v1.0$warm_path" "$token" | rec warm_http_raw
+  if [ "$proto" = 1 ]; then
+    "$rel/transport-proto" blocking "$warm_n" "$base/v1.0$warm_path" "$token" | rec warm_http_proto_blocking
+    "$rel/transport-proto" inthread "$warm_n" "$base/v1.0$warm_path" "$token" | rec warm_http_proto_inthread
+  fi
   "$venv/bin/python" bench/bench_py.py "$creds" "$warm_n" "$warm_path" --token post | rec warm_http_py
 done
 http_base=$base; http_creds=$creds
