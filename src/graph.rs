@@ -10,7 +10,7 @@ use crate::status::*;
 use crate::token;
 use crate::transport::{self, RawResponse};
 use bytes::Bytes;
-use reqwest::blocking::Client;
+use reqwest::Client;
 use reqwest::{Method, Url};
 use std::time::{Duration, SystemTime};
 

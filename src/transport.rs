@@ -1,18 +1,23 @@
-//! HTTP transport: one pooled client per distinct TLS and proxy setting, so
-//! every credential with the same settings shares keep-alive connections, and
-//! a single send that reads the body once, with a size cap.
+//! HTTP transport: one pooled client per thread and distinct TLS and proxy
+//! setting, so every credential with the same settings shares keep-alive
+//! connections, and a single send that reads the body once, with a size cap.
+//!
+//! Each calling thread drives its own requests on a small current-thread
+//! Tokio runtime of its own (`block_on` in the caller): no hand-off to a
+//! background thread and back on every request, which costs more than the
+//! loopback round trip itself. Connections are therefore pooled per thread:
+//! a connection's I/O runs only while its own thread is inside a call. In
+//! Oracle's dedicated agent that is the session's one thread; in the
+//! multithreaded agent, each agent thread keeps its own pool.
 
 use crate::config::CredentialConfig;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::status::*;
-use crate::sync::lock;
-use once_cell::sync::Lazy;
-use reqwest::blocking::{Client, RequestBuilder};
+use reqwest::{Client, RequestBuilder};
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// The User-Agent sent on every request: "msgraph-extproc/0.1.0 (linux; x86_64)".
@@ -32,7 +37,39 @@ struct ClientKey {
     connect_timeout_ms: u128,
 }
 
-static CLIENTS: Lazy<Mutex<HashMap<ClientKey, Client>>> = Lazy::new(Default::default);
+/// This thread's runtime and clients.
+struct Local {
+    runtime: tokio::runtime::Runtime,
+    clients: HashMap<ClientKey, Client>,
+}
+
+thread_local! {
+    static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's runtime and clients, creating them first.
+fn with_local<T>(f: impl FnOnce(&mut Local) -> Result<T>) -> Result<T> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Error::argument(
+            "libmsgraph was called from inside a Tokio runtime: call it from a plain thread (e.g. spawn_blocking)",
+        ));
+    }
+    LOCAL
+        .try_with(|cell| {
+            let mut slot = cell
+                .try_borrow_mut()
+                .map_err(|_| Error::internal("the HTTP transport was re-entered on one thread"))?;
+            if slot.is_none() {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| Error::new(MSGRAPH_ERR_TRANSPORT, format!("cannot start the I/O runtime: {e}")))?;
+                *slot = Some(Local { runtime, clients: HashMap::new() });
+            }
+            f(slot.as_mut().expect("set above"))
+        })
+        .unwrap_or_else(|_| Err(Error::internal("the thread is exiting")))
+}
 
 /// A response read in full.
 #[derive(Debug)]
@@ -71,11 +108,16 @@ pub fn client_for(cfg: &CredentialConfig) -> Result<Client> {
         proxy: proxy_url(cfg).map(|p| p.expose().to_string()),
         connect_timeout_ms: cfg.connect_timeout.as_millis(),
     };
-    if let Some(c) = lock(&CLIENTS).get(&key) {
-        return Ok(c.clone());
-    }
-    let client = build_client(cfg)?;
-    Ok(lock(&CLIENTS).entry(key).or_insert(client).clone())
+    with_local(|local| {
+        if let Some(c) = local.clients.get(&key) {
+            return Ok(c.clone());
+        }
+        // The client's pool and connector belong to this thread's runtime.
+        let _entered = local.runtime.enter();
+        let client = build_client(cfg)?;
+        local.clients.insert(key, client.clone());
+        Ok(client)
+    })
 }
 
 fn build_client(cfg: &CredentialConfig) -> Result<Client> {
@@ -141,9 +183,14 @@ pub fn map_error(e: reqwest::Error, host: &str) -> Error {
 }
 
 /// Sends a prepared request and reads the whole response, refusing bodies
-/// over `max_bytes`.
+/// over `max_bytes`. The request must come from this thread's client
+/// ([`client_for`]).
 pub fn send(req: RequestBuilder, host: &str, max_bytes: u64) -> Result<RawResponse> {
-    let resp = req.send().map_err(|e| map_error(e, host))?;
+    with_local(|local| local.runtime.block_on(exchange(req, host, max_bytes)))
+}
+
+async fn exchange(req: RequestBuilder, host: &str, max_bytes: u64) -> Result<RawResponse> {
+    let mut resp = req.send().await.map_err(|e| map_error(e, host))?;
     let status = resp.status().as_u16();
     let headers = resp
         .headers()
@@ -154,19 +201,21 @@ pub fn send(req: RequestBuilder, host: &str, max_bytes: u64) -> Result<RawRespon
     if expected.is_some_and(|n| n > max_bytes) {
         return Err(too_large(host, max_bytes));
     }
+    // One buffer, sized from Content-Length when known, plus room for the
+    // NUL the result adds.
     let mut body = Vec::with_capacity(expected.unwrap_or(0).min(max_bytes) as usize + 1);
-    resp.take(max_bytes + 1).read_to_end(&mut body).map_err(|e| {
-        // reqwest reports body timeouts as io errors wrapping its own error.
-        let timed_out = e.get_ref().and_then(|inner| inner.downcast_ref::<reqwest::Error>()).is_some_and(|re| re.is_timeout())
-            || e.kind() == std::io::ErrorKind::TimedOut;
-        if timed_out {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| {
+        if e.is_timeout() {
             Error::new(MSGRAPH_ERR_TIMEOUT, format!("reading the response from {host} timed out"))
         } else {
+            let e = e.without_url();
             Error::new(MSGRAPH_ERR_TRANSPORT, format!("reading the response from {host} failed: {}", chain(&e)))
         }
-    })?;
-    if body.len() as u64 > max_bytes {
-        return Err(too_large(host, max_bytes));
+    })? {
+        if (body.len() + chunk.len()) as u64 > max_bytes {
+            return Err(too_large(host, max_bytes));
+        }
+        body.extend_from_slice(&chunk);
     }
     Ok(RawResponse { status, headers, body })
 }
