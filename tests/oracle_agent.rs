@@ -524,7 +524,7 @@ fn sync_through_the_agent() {
     assert!(state.iter().all(|s| s["resyncs"].as_i64() == Some(1)), "every collection honoured one resync: {state:?}");
     let ev = log[n..].iter().find(|l| l["mailbox"] == env.emu.user_id(0) && l["kind"] == "events").unwrap();
     assert!(ev["deletes"].as_i64().unwrap() >= 1, "the full round swept the deleted event: {ev:?}");
-    assert_eq!(env.emu.stats().expired_delta_tokens > 0, true);
+    assert!(env.emu.stats().expired_delta_tokens > 0);
     go("sync_verify", &[]);
 
     // 6. Overlapping runs: the second finds the lock taken and skips.
@@ -532,7 +532,7 @@ fn sync_through_the_agent() {
     let b = built();
     let c = env.emu.credential_json();
     let options = json!({"authority_host": c["authority_host"], "graph_base_url": c["graph_base_url"]}).to_string();
-    let mut first = Command::new(&b.agent)
+    let first = Command::new(&b.agent)
         .arg("sync_run")
         .env("MSGRAPH_LIB", library())
         .env("AGENT_OUT_DIR", &dir)

@@ -18,6 +18,7 @@
 //!   ones (and anything BY REFERENCE) by pointer; MAXLEN is OUT / IN OUT
 //!   only and always a pointer; STRING and RAW are pointers in every mode;
 //! - RETURN is the last item of a function and absent from a procedure.
+//!
 //! House rules on top (a NULL must never be guessed and a buffer never
 //! overrun): every IN RAW / STRING has INDICATOR (and RAW a LENGTH); every
 //! OUT RAW / STRING has INDICATOR, LENGTH and MAXLEN; no WITH CONTEXT
@@ -627,9 +628,7 @@ pub fn norm_type(t: &str) -> String {
             other => other.to_string(),
         })
         .collect();
-    let mut s = words.join(" ");
-    s = s.replace(" *", " *").replace("* *", "**");
-    s
+    words.join(" ").replace("* *", "**")
 }
 
 /// The prototypes of a C header (functions only), by name.
