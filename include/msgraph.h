@@ -36,6 +36,11 @@
 #define MAILBOX_CONCURRENCY 4
 
 /**
+ * Most pages one all_pages call follows (999 items a page: ~100 million).
+ */
+#define MAX_PAGES 100000
+
+/**
  * Success.
  */
 #define MSGRAPH_OK 0

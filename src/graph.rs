@@ -50,9 +50,12 @@ impl<'a> Call<'a> {
     }
 }
 
-/// True when `url` has the same scheme, host and port as `base`.
+/// True when `url` has the same scheme, host and port as `base`, and carries
+/// no user information (`https://user:pw@host/` is never the Graph origin).
 pub fn same_origin(url: &Url, base: &Url) -> bool {
-    url.scheme() == base.scheme()
+    url.username().is_empty()
+        && url.password().is_none()
+        && url.scheme() == base.scheme()
         && url.host_str().map(str::to_ascii_lowercase) == base.host_str().map(str::to_ascii_lowercase)
         && url.port_or_known_default() == base.port_or_known_default()
 }

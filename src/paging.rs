@@ -72,7 +72,12 @@ fn push_json_string(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-/// Fetches `url` and every following page.
+/// Most pages one all_pages call follows (999 items a page: ~100 million).
+pub const MAX_PAGES: u32 = 100_000;
+
+/// Fetches `url` and every following page, within `max_response_bytes` for
+/// the merged document and [`MAX_PAGES`] pages: a service whose nextLink
+/// never ends cannot exhaust the process.
 pub fn all_pages(call: &mut Call, url: Url) -> Result<Response> {
     let max_items = call.options.max_items.unwrap_or(u64::MAX);
     let origin = call.cred.config.graph_base_url.clone();
@@ -82,8 +87,14 @@ pub fn all_pages(call: &mut Call, url: Url) -> Result<Response> {
     let mut next = Some(url);
     let mut delta_link: Option<String> = None;
     let mut last_headers = Vec::new();
+    let max_bytes = call.cred.config.max_response_bytes;
     while let Some(url) = next.take() {
         pages += 1;
+        if pages > MAX_PAGES {
+            return Err(Error::new(MSGRAPH_ERR_TOO_LARGE, format!("more than {MAX_PAGES} pages: use max_items or page with single requests"))
+                .with("pages", MAX_PAGES));
+        }
+        let this_url = url.clone();
         let resp = graph::send(call, Method::GET, url, None, None)?;
         if !(200..300).contains(&resp.status) {
             return page_failure(resp, pages);
@@ -122,11 +133,22 @@ pub fn all_pages(call: &mut Call, url: Url) -> Result<Response> {
             out.extend_from_slice(v.get().as_bytes());
             items += 1;
         }
+        if out.len() as u64 > max_bytes {
+            return Err(Error::new(
+                MSGRAPH_ERR_TOO_LARGE,
+                format!("the merged pages are larger than max_response_bytes ({max_bytes}) after {pages} pages: use max_items"),
+            )
+            .with("max_response_bytes", max_bytes)
+            .with("items", items));
+        }
         delta_link = page.delta_link;
         if items < max_items {
             if let Some(link) = page.next_link.filter(|l| !l.is_empty()) {
                 let u = Url::parse(&link)
                     .map_err(|_| Error::new(MSGRAPH_ERR_TRANSPORT, format!("page {pages} has a malformed @odata.nextLink")))?;
+                if u == this_url {
+                    return Err(Error::new(MSGRAPH_ERR_TRANSPORT, format!("page {pages}'s @odata.nextLink points to the page itself")));
+                }
                 if !graph::same_origin(&u, &origin) {
                     return Err(Error::refused(format!(
                         "page {pages}'s @odata.nextLink leaves the Graph origin ({}): not followed",

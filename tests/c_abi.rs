@@ -888,3 +888,64 @@ fn certificate_configuration_is_checked_early() {
     assert_eq!(with(json!({"certificate_file": cert, "private_key_file": key})), MSGRAPH_OK);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+// ---------------------------------------------------------------- found by fuzzing
+
+#[test]
+fn urls_with_user_information_are_refused() {
+    let emu = emulator();
+    let cred = credential(&emu, json!({}));
+    let url = format!("http://user:pw@127.0.0.1:{}/v1.0/users", emu.port());
+    assert_eq!(request_raw(&cred, "GET", &url, None, None), MSGRAPH_ERR_REFUSED);
+    assert_eq!(emu.stats().graph_requests, 0);
+}
+
+#[test]
+fn an_endless_next_link_is_cut_off() {
+    let emu = emulator();
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let port = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let (c, p) = (counter.clone(), port.clone());
+    let graph = FakeServer::start("127.0.0.1", move |_| {
+        let n = c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let next = format!("http://127.0.0.1:{}/v1.0/users?page={}", p.load(std::sync::atomic::Ordering::SeqCst), n + 1);
+        let body = json!({"value": [{"id": "x".repeat(200)}], "@odata.nextLink": next});
+        ("200 OK".into(), vec![("content-type".into(), "application/json".into())], body.to_string())
+    });
+    port.store(graph.port as u32, std::sync::atomic::Ordering::SeqCst);
+    let base = format!("http://127.0.0.1:{}/v1.0", graph.port);
+    let cred = credential(&emu, json!({"graph_base_url": base, "max_response_bytes": 2048}));
+    let g = request(&cred, "GET", "/users", None, Some(r#"{"all_pages":true}"#));
+    assert_eq!(g.status, MSGRAPH_ERR_TOO_LARGE, "{}", g.body);
+    let pages = counter.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((9..=11).contains(&pages), "stopped once the merged pages passed 2048 bytes: {pages} pages");
+}
+
+#[test]
+fn merged_pages_stay_within_max_response_bytes() {
+    let emu = emulator();
+    let cred = credential(&emu, json!({"max_response_bytes": 20000}));
+    let g = request(&cred, "GET", "/users?$top=50", None, Some(r#"{"all_pages":true}"#));
+    assert_eq!(g.status, MSGRAPH_ERR_TOO_LARGE, "{}", g.body);
+    assert!(g.json()["error"]["message"].as_str().unwrap().contains("max_items"));
+    let g = request(&cred, "GET", "/users?$top=50", None, Some(r#"{"all_pages":true,"max_items":20}"#));
+    assert_eq!(g.status, 200);
+}
+
+#[test]
+fn a_next_link_to_the_same_page_is_a_loop() {
+    let emu = emulator();
+    let port = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let p = port.clone();
+    let graph = FakeServer::start("127.0.0.1", move |_| {
+        let me = format!("http://127.0.0.1:{}/v1.0/users", p.load(std::sync::atomic::Ordering::SeqCst));
+        ("200 OK".into(), vec![("content-type".into(), "application/json".into())],
+         json!({"value": [], "@odata.nextLink": me}).to_string())
+    });
+    port.store(graph.port as u32, std::sync::atomic::Ordering::SeqCst);
+    let cred = credential(&emu, json!({"graph_base_url": format!("http://127.0.0.1:{}/v1.0", graph.port)}));
+    let g = request(&cred, "GET", "/users", None, Some(r#"{"all_pages":true}"#));
+    assert_eq!(g.status, MSGRAPH_ERR_TRANSPORT, "{}", g.body);
+    assert!(g.body.contains("itself"));
+    assert_eq!(graph.seen().len(), 1);
+}
