@@ -26,21 +26,6 @@
 #include <stdint.h>
 
 /**
- * Lifetime of an assertion.
- */
-#define ASSERTION_LIFETIME_SECS 600
-
-/**
- * Graph's per-mailbox concurrency limit for Outlook resources.
- */
-#define MAILBOX_CONCURRENCY 4
-
-/**
- * Most pages one all_pages call follows (999 items a page: ~100 million).
- */
-#define MAX_PAGES 100000
-
-/**
  * Success.
  */
 #define MSGRAPH_OK 0

@@ -20,7 +20,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Lifetime of an assertion.
-pub const ASSERTION_LIFETIME_SECS: u64 = 600;
+pub(crate) const ASSERTION_LIFETIME_SECS: u64 = 600;
 
 /// The signature algorithm of the assertion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
 
 /// Graph's per-mailbox concurrency limit for Outlook resources.
-pub const MAILBOX_CONCURRENCY: u32 = 4;
+pub(crate) const MAILBOX_CONCURRENCY: u32 = 4;
 
 /// Outlook path segments that make a request count against a mailbox.
 const OUTLOOK_SEGMENTS: &[&str] = &[

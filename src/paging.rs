@@ -73,7 +73,7 @@ fn push_json_string(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Most pages one all_pages call follows (999 items a page: ~100 million).
-pub const MAX_PAGES: u32 = 100_000;
+pub(crate) const MAX_PAGES: u32 = 100_000;
 
 /// Fetches `url` and every following page, within `max_response_bytes` for
 /// the merged document and [`MAX_PAGES`] pages: a service whose nextLink

@@ -949,3 +949,18 @@ fn a_next_link_to_the_same_page_is_a_loop() {
     assert!(g.body.contains("itself"));
     assert_eq!(graph.seen().len(), 1);
 }
+
+#[test]
+fn the_header_exports_only_the_msgraph_namespace() {
+    let header = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/msgraph.h")).unwrap();
+    for line in header.lines() {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix("#define ") {
+            assert!(rest.starts_with("MSGRAPH_"), "a #define outside the namespace: {line}");
+        }
+        if t.contains('(') && (t.starts_with("int") || t.starts_with("const char") || t.starts_with("void")) {
+            let name = t.split('(').next().unwrap().split_whitespace().last().unwrap().trim_start_matches('*');
+            assert!(name.starts_with("msgraph_"), "a function outside the namespace: {line}");
+        }
+    }
+}
