@@ -15,7 +15,10 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::status::*;
 use reqwest::{Client, RequestBuilder};
+use crate::sync::lock;
+use once_cell::sync::Lazy;
 use std::cell::RefCell;
+use std::sync::Mutex;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,6 +35,7 @@ pub fn user_agent() -> String {
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct ClientKey {
+    tls: bool,
     ca_file: Option<PathBuf>,
     proxy: Option<String>,
     connect_timeout_ms: u128,
@@ -104,6 +108,7 @@ fn proxy_url(cfg: &CredentialConfig) -> Option<Secret> {
 /// The shared client for a credential's TLS and proxy settings.
 pub fn client_for(cfg: &CredentialConfig) -> Result<Client> {
     let key = ClientKey {
+        tls: cfg.token_url.scheme() == "https" || cfg.graph_base_url.scheme() == "https",
         ca_file: cfg.ca_file.clone(),
         proxy: proxy_url(cfg).map(|p| p.expose().to_string()),
         connect_timeout_ms: cfg.connect_timeout.as_millis(),
@@ -120,28 +125,62 @@ pub fn client_for(cfg: &CredentialConfig) -> Result<Client> {
     })
 }
 
+/// The operating system's trusted roots, read once per process (reading
+/// and parsing the CA bundle and certificate directory costs milliseconds,
+/// which every thread's first client would otherwise pay again).
+static NATIVE_ROOTS: Lazy<Vec<rustls::pki_types::CertificateDer<'static>>> =
+    Lazy::new(|| rustls_native_certs::load_native_certs().certs);
+
+/// TLS settings per extra CA file, built once per process and shared by
+/// every thread's clients: Mozilla's roots (compiled in, so no Oracle
+/// wallet and no stale OS bundle can break a Microsoft root change), the
+/// operating system's roots, and the credential's `ca_file`.
+static TLS_CONFIGS: Lazy<Mutex<HashMap<Option<PathBuf>, rustls::ClientConfig>>> = Lazy::new(Default::default);
+
+fn tls_config(ca_file: Option<&PathBuf>) -> Result<rustls::ClientConfig> {
+    if let Some(c) = lock(&TLS_CONFIGS).get(&ca_file.cloned()) {
+        return Ok(c.clone());
+    }
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    // Native stores hold some certificates rustls cannot parse: skip those.
+    let _ = roots.add_parsable_certificates(NATIVE_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| Error::config(format!("cannot read ca_file {}: {e}", path.display())))?;
+        let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_slice_iter(&pem).filter_map(|c| c.ok()).collect();
+        let (added, _) = roots.add_parsable_certificates(certs);
+        if added == 0 {
+            return Err(Error::config(format!("ca_file {} holds no usable PEM certificate", path.display())));
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::internal(format!("TLS setup: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    lock(&TLS_CONFIGS).insert(ca_file.cloned(), config.clone());
+    Ok(config)
+}
+
 fn build_client(cfg: &CredentialConfig) -> Result<Client> {
     let mut b = Client::builder()
-        .use_rustls_tls()
         .user_agent(user_agent())
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(cfg.connect_timeout)
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true)
         .tcp_keepalive(Duration::from_secs(60));
-    if let Some(path) = &cfg.ca_file {
-        let pem = std::fs::read(path)
-            .map_err(|e| Error::config(format!("cannot read ca_file {}: {e}", path.display())))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
-            Error::config(format!("ca_file {} holds no PEM certificate", path.display()))
-        })?;
-        if certs.is_empty() {
-            return Err(Error::config(format!("ca_file {} holds no PEM certificate", path.display())));
-        }
-        for c in certs {
-            b = b.add_root_certificate(c);
-        }
-    }
+    let needs_tls = cfg.token_url.scheme() == "https" || cfg.graph_base_url.scheme() == "https";
+    b = if needs_tls {
+        b.use_preconfigured_tls(tls_config(cfg.ca_file.as_ref())?)
+    } else {
+        // Plain http to loopback (the emulator): no trust store to load.
+        b.use_rustls_tls().tls_built_in_root_certs(false)
+    };
     // A proxy carries https only: plain http goes only to loopback (the
     // emulator), and a token must never cross a proxy in clear text.
     b = b.no_proxy();
