@@ -11,6 +11,10 @@ use std::ffi::CString;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+/// Bodies up to this size are parsed once into a tree for the JSON
+/// accessors; larger ones are walked as text on each call.
+pub(crate) const TREE_CACHE_LIMIT: usize = 1 << 20;
+
 /// Default cap on live results.
 pub const DEFAULT_MAX_LIVE: usize = 4096;
 
@@ -96,18 +100,67 @@ impl StoredResult {
         serde_json::Value::Object(m).to_string()
     }
 
-    /// The value at a JSON Pointer (RFC 6901, "" for the whole body) of a
-    /// JSON body.
-    pub fn json_at(&self, pointer: &str) -> Result<&serde_json::Value> {
-        if !(pointer.is_empty() || pointer.starts_with('/')) {
-            return Err(Error::argument("a JSON Pointer is \"\" or starts with '/', e.g. \"/value/0/displayName\""));
+    fn check_pointer(pointer: &str) -> Result<()> {
+        if pointer.is_empty() || pointer.starts_with('/') {
+            Ok(())
+        } else {
+            Err(Error::argument("a JSON Pointer is \"\" or starts with '/', e.g. \"/value/0/displayName\""))
         }
-        let doc = self
-            .parsed
-            .get_or_init(|| serde_json::from_slice(self.body()).ok())
-            .as_ref()
-            .ok_or_else(|| Error::argument("the body is not JSON"))?;
-        doc.pointer(pointer).ok_or_else(|| Error::not_found(format!("nothing at JSON Pointer '{pointer}'")))
+    }
+
+    fn not_json() -> Error {
+        Error::argument("the body is not JSON")
+    }
+
+    fn nothing_at(pointer: &str) -> Error {
+        Error::not_found(format!("nothing at JSON Pointer '{pointer}'"))
+    }
+
+    /// The value at a JSON Pointer (RFC 6901, "" for the whole body) of a
+    /// JSON body: a string as its text, anything else as JSON. Bodies up to
+    /// [`TREE_CACHE_LIMIT`] are parsed once and kept as a tree (fast repeated
+    /// look-ups); larger ones are walked as raw text on every call, so a big
+    /// result never costs several times its size in memory.
+    pub fn json_text(&self, pointer: &str) -> Result<String> {
+        Self::check_pointer(pointer)?;
+        if let Some(doc) = self.tree() {
+            let v = doc.as_ref().ok_or_else(Self::not_json)?.pointer(pointer).ok_or_else(|| Self::nothing_at(pointer))?;
+            return Ok(match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+        }
+        let text = std::str::from_utf8(self.body()).map_err(|_| Self::not_json())?;
+        let raw = crate::json_pointer::raw_at(text, pointer).map_err(|_| Self::not_json())?.ok_or_else(|| Self::nothing_at(pointer))?;
+        if raw.get().starts_with('"') {
+            serde_json::from_str::<String>(raw.get()).map_err(|_| Self::not_json())
+        } else {
+            Ok(raw.get().to_string())
+        }
+    }
+
+    /// Elements of the array (or members of the object) at a JSON Pointer;
+    /// 0 for a scalar. Same memory rule as [`StoredResult::json_text`].
+    pub fn json_count(&self, pointer: &str) -> Result<usize> {
+        Self::check_pointer(pointer)?;
+        if let Some(doc) = self.tree() {
+            return Ok(match doc.as_ref().ok_or_else(Self::not_json)?.pointer(pointer).ok_or_else(|| Self::nothing_at(pointer))? {
+                serde_json::Value::Array(a) => a.len(),
+                serde_json::Value::Object(o) => o.len(),
+                _ => 0,
+            });
+        }
+        let text = std::str::from_utf8(self.body()).map_err(|_| Self::not_json())?;
+        let raw = crate::json_pointer::raw_at(text, pointer).map_err(|_| Self::not_json())?.ok_or_else(|| Self::nothing_at(pointer))?;
+        crate::json_pointer::count(raw).map_err(|_| Self::not_json())
+    }
+
+    /// The parsed tree of a small body (None for bodies over the limit).
+    fn tree(&self) -> Option<&Option<serde_json::Value>> {
+        if self.len() > TREE_CACHE_LIMIT {
+            return None;
+        }
+        Some(self.parsed.get_or_init(|| serde_json::from_slice(self.body()).ok()))
     }
 
     /// Keeps a string alive as long as the result; returns a pointer to it.

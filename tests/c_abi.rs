@@ -964,3 +964,32 @@ fn the_header_exports_only_the_msgraph_namespace() {
         }
     }
 }
+
+#[test]
+fn json_accessors_agree_on_small_and_big_results() {
+    let emu = Emulator::start(Options { users: 4000, ..Options::default() }).unwrap();
+    let cred = credential(&emu, json!({}));
+    let h = request_raw(&cred, "GET", "/users?$top=999", None, Some(r#"{"all_pages":true}"#));
+    assert!(h > 0);
+    let len = msgraph_result_length(h);
+    assert!(len > (1 << 20), "a body past the tree cache limit: {len}");
+    let body = unsafe { std::slice::from_raw_parts(msgraph_result_body(h) as *const u8, len as usize) };
+    let tree: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(msgraph_result_json_count(h, cs("/value").as_ptr()), 4000);
+    for i in [0usize, 2, 1234, 3999] {
+        let p = format!("/value/{i}/displayName");
+        assert_eq!(text(msgraph_result_json(h, cs(&p).as_ptr())).unwrap(), tree.pointer(&p).unwrap().as_str().unwrap());
+    }
+    let p = "/value/17";
+    let got: Value = serde_json::from_str(&text(msgraph_result_json(h, cs(p).as_ptr())).unwrap()).unwrap();
+    assert_eq!(&got, tree.pointer(p).unwrap());
+    assert!(msgraph_result_json(h, cs("/value/4000").as_ptr()).is_null());
+    assert_eq!(msgraph_result_json_count(h, cs("/value/4000").as_ptr()), MSGRAPH_ERR_NOT_FOUND as i64);
+    assert_eq!(msgraph_result_json_count(h, cs("value").as_ptr()), MSGRAPH_ERR_ARGUMENT as i64);
+    assert_eq!(msgraph_result_free(h), MSGRAPH_OK);
+    // The same questions on a small result (tree path).
+    let g = request_raw(&cred, "GET", "/users?$top=3", None, None);
+    assert_eq!(msgraph_result_json_count(g, cs("/value").as_ptr()), 3);
+    assert!(msgraph_result_json(g, cs("/value/3").as_ptr()).is_null());
+    assert_eq!(msgraph_result_free(g), MSGRAPH_OK);
+}

@@ -51,7 +51,7 @@ gcc "${cflags[@]}" bench/bench_raw.c -o "$out/bench_raw"
 proto=${BENCH_PROTO:-1}
 if [ "$proto" = 1 ]; then
   say "transport prototype (reqwest blocking vs on the calling thread)"
-  cargo build --release --quiet --manifest-path bench/transport-proto/Cargo.toml
+  cargo build --release --quiet --manifest-path bench/transport-proto/Cargo.toml --target-dir "$target"
 fi
 
 # --- emulators ---------------------------------------------------------------

@@ -137,7 +137,10 @@ pub extern "C" fn msgraph_result_headers(result: i32) -> *const c_char {
 /// as its text (unquoted), any other value (number, true/false/null, object,
 /// array) as compact JSON. "" is the whole document; "/value/0/displayName"
 /// the first item's name; "/claims/roles" a token's roles. Lets C programs
-/// pick fields without a JSON library.
+/// pick fields without a JSON library. Bodies up to 1 MiB are parsed once
+/// and kept as a tree with the result; larger ones are scanned as text on
+/// each call (one pass, no tree), so prefer msgraph_result_read() or a
+/// JSON library for many look-ups in a big result.
 ///
 /// The string is owned by the result and valid until msgraph_result_free()
 /// of it; never free it. Returns NULL (and sets msgraph_last_error()) if the
@@ -149,10 +152,7 @@ pub extern "C" fn msgraph_result_json(result: i32, pointer: *const c_char) -> *c
         let found = (|| {
             let pointer = str_arg(pointer, "pointer")?;
             let r = results::get(result)?;
-            let text = match r.json_at(pointer)? {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
+            let text = r.json_text(pointer)?;
             Ok::<_, Error>(r.hand_out(text))
         })();
         found.unwrap_or_else(|e| {
@@ -175,11 +175,7 @@ pub extern "C" fn msgraph_result_json_count(result: i32, pointer: *const c_char)
         status_of_i64((|| {
             let pointer = str_arg(pointer, "pointer")?;
             let r = results::get(result)?;
-            Ok(match r.json_at(pointer)? {
-                serde_json::Value::Array(a) => a.len() as i64,
-                serde_json::Value::Object(o) => o.len() as i64,
-                _ => 0,
-            })
+            Ok(r.json_count(pointer)? as i64)
         })())
     })
 }
