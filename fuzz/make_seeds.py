@@ -74,6 +74,8 @@ for j in jwts:
 for b in bodies:
     put("paging", b)
     put("result_read", b"\x03\x00/v" + b"request-id: 1\x00" + b.encode())
+    for pointer in ("", "/value", "/value/0", "/value/0/id", "/@odata.nextLink", "/error/code"):
+        put("json_pointer", pointer + "\n" + b)
 # ffi_strings: name \0 config \0 method \0 url \0 body \0 options
 for i, u in enumerate(urls + [b for b in batches]):
     put("ffi_strings", "\0".join(["c%d" % i, configs[i % len(configs)], methods[i % len(methods)], u,

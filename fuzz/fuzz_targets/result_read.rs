@@ -41,8 +41,9 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let pointer = String::from_utf8_lossy(&ctl[2..]).into_owned();
-    let _ = r.json_at(&pointer);
-    let _ = r.json_at(&head);
+    let _ = r.json_text(&pointer);
+    let _ = r.json_count(&pointer);
+    let _ = r.json_text(&head);
     let _ = r.header("x-fuzz");
     let _ = r.headers_json();
     drop(r);
