@@ -682,10 +682,11 @@ const char *msgraph_result_headers(int32_t result);
  * as its text (unquoted), any other value (number, true/false/null, object,
  * array) as compact JSON. "" is the whole document; "/value/0/displayName"
  * the first item's name; "/claims/roles" a token's roles. Lets C programs
- * pick fields without a JSON library. Bodies up to 1 MiB are parsed once
- * and kept as a tree with the result; larger ones are scanned as text on
- * each call (one pass, no tree), so prefer msgraph_result_read() or a
- * JSON library for many look-ups in a big result.
+ * pick fields without a JSON library. No tree of the body is built: the
+ * containers on the path are split into their children's positions, and
+ * large ones keep that split with the result, so looping over
+ * "/value/{i}/…" stays cheap and a big result costs little more than its
+ * own size.
  *
  * The string is owned by the result and valid until msgraph_result_free()
  * of it; never free it. Returns NULL (and sets msgraph_last_error()) if the

@@ -11,10 +11,6 @@ use std::ffi::CString;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// Bodies up to this size are parsed once into a tree for the JSON
-/// accessors; larger ones are walked as text on each call.
-pub(crate) const TREE_CACHE_LIMIT: usize = 1 << 20;
-
 /// Default cap on live results.
 pub const DEFAULT_MAX_LIVE: usize = 4096;
 
@@ -31,8 +27,8 @@ pub struct StoredResult {
     headers: Vec<(String, CString)>,
     /// All headers as JSON, made on first use.
     headers_json: OnceLock<CString>,
-    /// The body parsed as JSON, on first use of a JSON accessor.
-    parsed: OnceLock<Option<serde_json::Value>>,
+    /// Container splits for the JSON accessors, kept between look-ups.
+    json_index: crate::json_pointer::Index,
     /// Strings handed out by JSON accessors; freed with the result.
     handed_out: Mutex<Vec<CString>>,
 }
@@ -53,7 +49,7 @@ impl StoredResult {
             utf8,
             headers,
             headers_json: OnceLock::new(),
-            parsed: OnceLock::new(),
+            json_index: crate::json_pointer::Index::new(),
             handed_out: Mutex::new(Vec::new()),
         }
     }
@@ -116,51 +112,31 @@ impl StoredResult {
         Error::not_found(format!("nothing at JSON Pointer '{pointer}'"))
     }
 
-    /// The value at a JSON Pointer (RFC 6901, "" for the whole body) of a
-    /// JSON body: a string as its text, anything else as JSON. Bodies up to
-    /// [`TREE_CACHE_LIMIT`] are parsed once and kept as a tree (fast repeated
-    /// look-ups); larger ones are walked as raw text on every call, so a big
-    /// result never costs several times its size in memory.
-    pub fn json_text(&self, pointer: &str) -> Result<String> {
+    fn json_range(&self, pointer: &str) -> Result<(&str, std::ops::Range<usize>)> {
         Self::check_pointer(pointer)?;
-        if let Some(doc) = self.tree() {
-            let v = doc.as_ref().ok_or_else(Self::not_json)?.pointer(pointer).ok_or_else(|| Self::nothing_at(pointer))?;
-            return Ok(match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            });
-        }
         let text = std::str::from_utf8(self.body()).map_err(|_| Self::not_json())?;
-        let raw = crate::json_pointer::raw_at(text, pointer).map_err(|_| Self::not_json())?.ok_or_else(|| Self::nothing_at(pointer))?;
-        if raw.get().starts_with('"') {
-            serde_json::from_str::<String>(raw.get()).map_err(|_| Self::not_json())
+        let at = self.json_index.find(text, pointer).map_err(|_| Self::not_json())?.ok_or_else(|| Self::nothing_at(pointer))?;
+        Ok((text, at))
+    }
+
+    /// The value at a JSON Pointer (RFC 6901, "" for the whole body) of a
+    /// JSON body: a string as its text, anything else as its JSON text.
+    /// No tree of the body is built (see `json_pointer`).
+    pub fn json_text(&self, pointer: &str) -> Result<String> {
+        let (text, at) = self.json_range(pointer)?;
+        let raw = &text[at];
+        if raw.starts_with('"') {
+            serde_json::from_str::<String>(raw).map_err(|_| Self::not_json())
         } else {
-            Ok(raw.get().to_string())
+            Ok(raw.to_string())
         }
     }
 
     /// Elements of the array (or members of the object) at a JSON Pointer;
-    /// 0 for a scalar. Same memory rule as [`StoredResult::json_text`].
+    /// 0 for a scalar.
     pub fn json_count(&self, pointer: &str) -> Result<usize> {
-        Self::check_pointer(pointer)?;
-        if let Some(doc) = self.tree() {
-            return Ok(match doc.as_ref().ok_or_else(Self::not_json)?.pointer(pointer).ok_or_else(|| Self::nothing_at(pointer))? {
-                serde_json::Value::Array(a) => a.len(),
-                serde_json::Value::Object(o) => o.len(),
-                _ => 0,
-            });
-        }
-        let text = std::str::from_utf8(self.body()).map_err(|_| Self::not_json())?;
-        let raw = crate::json_pointer::raw_at(text, pointer).map_err(|_| Self::not_json())?.ok_or_else(|| Self::nothing_at(pointer))?;
-        crate::json_pointer::count(raw).map_err(|_| Self::not_json())
-    }
-
-    /// The parsed tree of a small body (None for bodies over the limit).
-    fn tree(&self) -> Option<&Option<serde_json::Value>> {
-        if self.len() > TREE_CACHE_LIMIT {
-            return None;
-        }
-        Some(self.parsed.get_or_init(|| serde_json::from_slice(self.body()).ok()))
+        let (text, at) = self.json_range(pointer)?;
+        self.json_index.count(text, at).map_err(|_| Self::not_json())
     }
 
     /// Keeps a string alive as long as the result; returns a pointer to it.
