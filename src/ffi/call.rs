@@ -28,6 +28,21 @@ fn store_checked(r: Result<Response, Error>) -> i32 {
     }))
 }
 
+/// The string arguments both request functions share, then the request.
+fn request_with(
+    credential: *const c_char,
+    method: *const c_char,
+    url: *const c_char,
+    body: Option<Vec<u8>>,
+    options_json: *const c_char,
+) -> Result<Response, Error> {
+    let credential = str_arg(credential, "credential")?;
+    let method = str_arg(method, "method")?;
+    let url = str_arg(url, "url")?;
+    let options = opt_str_arg(options_json, "options_json")?;
+    api::request(credential, method, url, body, options)
+}
+
 /// Sends one request to Microsoft Graph with the credential's token.
 ///
 /// - `credential`: a registered credential's name.
@@ -72,12 +87,8 @@ pub extern "C" fn msgraph_request(
 ) -> i32 {
     ffi_boundary!(PANIC_STATUS, {
         exchange(|| {
-            let credential = str_arg(credential, "credential")?;
-            let method = str_arg(method, "method")?;
-            let url = str_arg(url, "url")?;
             let body = opt_str_arg(body, "body")?.map(|b| b.as_bytes().to_vec());
-            let options = opt_str_arg(options_json, "options_json")?;
-            api::request(credential, method, url, body, options)
+            request_with(credential, method, url, body, options_json)
         })
     })
 }
@@ -97,10 +108,6 @@ pub extern "C" fn msgraph_request_bytes(
 ) -> i32 {
     ffi_boundary!(PANIC_STATUS, {
         exchange(|| {
-            let credential = str_arg(credential, "credential")?;
-            let method = str_arg(method, "method")?;
-            let url = str_arg(url, "url")?;
-            let options = opt_str_arg(options_json, "options_json")?;
             let len = usize::try_from(body_len).map_err(|_| Error::argument("body_len is negative"))?;
             let bytes = if len == 0 {
                 Vec::new()
@@ -110,7 +117,7 @@ pub extern "C" fn msgraph_request_bytes(
                 // SAFETY: the caller promises `body_len` readable bytes.
                 unsafe { std::slice::from_raw_parts(body, len) }.to_vec()
             };
-            api::request(credential, method, url, Some(bytes), options)
+            request_with(credential, method, url, Some(bytes), options_json)
         })
     })
 }
