@@ -80,7 +80,9 @@ static void put_s(FILE *f, const char *k, const char *v) { char *q = m_json_stri
  * log rows go to AGENT_DB.log. */
 static void db_commit(void) {
   char tmp[1024], logp[1024];
-  snprintf(tmp, sizeof tmp, "%s.tmp", env("AGENT_DB"));
+  /* One temporary file per process: overlapping runs (the lock test) must
+   * not rename each other's half-written file away. */
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", env("AGENT_DB"), (long)getpid());
   snprintf(logp, sizeof logp, "%s.log", env("AGENT_DB"));
   FILE *f = fopen(tmp, "wb");
   if (!f) agent_fail("cannot write AGENT_DB");
