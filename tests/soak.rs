@@ -86,6 +86,6 @@ fn soak_with_random_faults() {
     assert_eq!(msgraph_results_live(), live_before, "every result freed");
     assert!(s.random_errors + s.connection_resets + s.stalled + s.truncated + s.malformed > 20, "faults were injected");
     let ok = outcomes.iter().filter(|(k, _)| k.starts_with("http 2")).map(|(_, v)| v).sum::<u64>();
-    assert!(ok * 10 >= total * 8, "retries turn most faults into successes: {ok} of {total}");
+    assert!(ok * 10 >= total * 7, "retries turn most faults into successes: {ok} of {total}");
     assert!(rss_end < rss_after_first + 16 * 1024, "memory flat: {rss_after_first} KiB -> {rss_end} KiB");
 }
