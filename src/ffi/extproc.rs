@@ -178,7 +178,7 @@ fn take_body(handle: i32) -> Result<Vec<u8>, Error> {
 }
 
 fn lock_bodies() -> std::sync::MutexGuard<'static, HashMap<i32, Vec<u8>>> {
-    BODIES.lock().unwrap_or_else(|p| p.into_inner())
+    crate::sync::lock(&BODIES)
 }
 
 /// Merges the package's extras into the caller's options JSON.
@@ -229,10 +229,14 @@ fn merge_options(
 // ------------------------------------------------------------ error table
 
 /// The ORA-20xxx number (positive) the package raises for an outcome, or 0
-/// for success (HTTP status below 400). The table is in sql/README.md.
-pub(crate) fn ora_error_for(status: i32, body: &[u8]) -> i32 {
+/// for success (HTTP status below 400). `reason` is the result's
+/// x-msgraph-reason header, the library's mark for application access
+/// policy blocks and expired delta tokens. The table is in sql/README.md.
+pub(crate) fn ora_error_for(status: i32, reason: Option<&str>) -> i32 {
     match status {
         s if (0..400).contains(&s) => 0,
+        s if s >= 400 && reason == Some("resync-required") => 20011,
+        403 if reason == Some("application-access-policy") => 20013,
         MSGRAPH_ERR_ARGUMENT => 20001,
         MSGRAPH_ERR_NOT_FOUND => 20002,
         MSGRAPH_ERR_CONFIG => 20003,
@@ -244,7 +248,6 @@ pub(crate) fn ora_error_for(status: i32, body: &[u8]) -> i32 {
         MSGRAPH_ERR_TOO_LARGE | 413 => 20009,
         MSGRAPH_ERR_LIMIT => 20010,
         MSGRAPH_ERR_RESYNC | 410 => 20011,
-        403 if contains(body, b"Access to OData is disabled") => 20013,
         403 => 20014,
         404 => 20015,
         409 | 412 => 20017,
@@ -252,10 +255,6 @@ pub(crate) fn ora_error_for(status: i32, body: &[u8]) -> i32 {
         s if (500..600).contains(&s) => 20018,
         _ => 20099,
     }
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 fn reason_phrase(status: i32) -> String {
@@ -752,7 +751,8 @@ pub extern "C" fn msgraph_xp_result_info(
             let cid = r.header("client-request-id").map(|v| v.to_string_lossy().into_owned());
             set(status, r.status);
             set(length, i32::try_from(r.len()).unwrap_or(MSGRAPH_ERR_TOO_LARGE));
-            let code = ora_error_for(r.status, r.body());
+            let mark = r.header("x-msgraph-reason").map(|v| v.to_string_lossy().into_owned());
+            let code = ora_error_for(r.status, mark.as_deref());
             set(ora_error, code);
             reason.put_text(&reason_phrase(r.status));
             if let Some(id) = rid.as_deref().or(cid.as_deref()) {
@@ -937,7 +937,7 @@ pub extern "C" fn msgraph_xp_status_error(
         }
         let m = crate::status::message_nul(status);
         out.put_text(&format!("{}: {}", crate::status::name(status), &m[..m.len() - 1]));
-        ora_error_for(status, b"")
+        ora_error_for(status, None)
     })
 }
 
@@ -957,18 +957,17 @@ mod tests {
 
     #[test]
     fn error_table() {
-        assert_eq!(ora_error_for(200, b""), 0);
-        assert_eq!(ora_error_for(204, b""), 0);
-        assert_eq!(ora_error_for(MSGRAPH_ERR_AUTH, b""), 20004);
-        assert_eq!(ora_error_for(401, b""), 20004);
-        assert_eq!(ora_error_for(429, b""), 20007);
-        assert_eq!(
-            ora_error_for(403, br#"{"error":{"code":"ErrorAccessDenied","message":"Access to OData is disabled."}}"#),
-            20013
-        );
-        assert_eq!(ora_error_for(403, br#"{"error":{"code":"Authorization_RequestDenied"}}"#), 20014);
-        assert_eq!(ora_error_for(404, b""), 20015);
-        assert_eq!(ora_error_for(-12345, b""), 20099);
+        assert_eq!(ora_error_for(200, None), 0);
+        assert_eq!(ora_error_for(204, None), 0);
+        assert_eq!(ora_error_for(MSGRAPH_ERR_AUTH, None), 20004);
+        assert_eq!(ora_error_for(401, None), 20004);
+        assert_eq!(ora_error_for(429, None), 20007);
+        assert_eq!(ora_error_for(403, Some("application-access-policy")), 20013);
+        assert_eq!(ora_error_for(403, None), 20014);
+        assert_eq!(ora_error_for(400, Some("resync-required")), 20011, "Outlook's syncStateNotFound");
+        assert_eq!(ora_error_for(400, None), 20016);
+        assert_eq!(ora_error_for(404, None), 20015);
+        assert_eq!(ora_error_for(-12345, None), 20099);
     }
 
     #[test]
