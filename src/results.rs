@@ -69,6 +69,11 @@ impl StoredResult {
     pub fn body_with_nul(&self) -> &[u8] {
         &self.body
     }
+    /// Every header in the order received (names in lower case).
+    pub fn header_pairs(&self) -> impl Iterator<Item = (&str, std::borrow::Cow<'_, str>)> {
+        self.headers.iter().map(|(k, v)| (k.as_str(), v.to_string_lossy()))
+    }
+
     /// A header's first value, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&CString> {
         let name = name.to_ascii_lowercase();

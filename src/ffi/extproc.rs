@@ -812,11 +812,9 @@ pub extern "C" fn msgraph_xp_result_headers_read(
         let out = OutRaw::new(buf, buf_ind, buf_len, buf_maxlen);
         status_of((|| {
             let r = results::get(result)?;
-            let doc: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(&r.headers_json()).unwrap_or_default();
             let mut text = String::new();
-            for (k, v) in &doc {
-                let v = v.as_str().unwrap_or("").replace(['\r', '\n'], " ");
+            for (k, v) in r.header_pairs() {
+                let v = v.replace(['\r', '\n'], " ");
                 text.push_str(&format!("{k}: {v}\n"));
             }
             let offset = usize::try_from(offset).map_err(|_| Error::argument("offset is negative"))?;
