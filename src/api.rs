@@ -47,8 +47,9 @@ pub fn credential_names() -> Response {
 
 /// Drops the tokens cached for a credential (APEX_CREDENTIAL.CLEAR_TOKENS).
 pub fn credential_clear_tokens(name: &str) -> Result<()> {
-    credentials::get(name)?;
+    let cred = credentials::get(name)?;
     token::forget(name);
+    crate::token_cache::remove(&cred);
     Ok(())
 }
 
@@ -119,6 +120,7 @@ pub fn token_info(credential: &str, options: Option<&str>) -> Result<Response> {
     let request_id = crate::ids::guid();
     if opts.force_refresh {
         token::forget(credential);
+        crate::token_cache::remove(&cred);
     }
     let (t, source) = match token::get(&cred) {
         Ok(x) => x,

@@ -38,6 +38,7 @@ pub const KEYS: &[&str] = &[
     "private_key_file",
     "assertion_alg",
     "mailbox_concurrency",
+    "token_cache_dir",
 ];
 
 /// How the app proves its identity to the token endpoint.
@@ -81,6 +82,9 @@ pub struct CredentialConfig {
     pub proxy: Option<Secret>,
     /// Requests of this app in flight to one mailbox from this process.
     pub mailbox_concurrency: u32,
+    /// Directory of the shared token cache (`token_cache_dir`, else
+    /// `MSGRAPH_TOKEN_CACHE_DIR`), if any.
+    pub token_cache_dir: Option<PathBuf>,
 }
 
 /// Host names of a national cloud: (authority host, Graph base URL, scope).
@@ -297,6 +301,16 @@ impl CredentialConfig {
             }
             None => None,
         };
+        // An empty key value switches the agent-wide default off.
+        let token_cache_dir = match string_value(obj, "token_cache_dir")? {
+            Some(d) => Some(d.trim().to_string()),
+            None => std::env::var(crate::token_cache::ENV_DIR).ok(),
+        }
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from);
+        if let Some(d) = &token_cache_dir {
+            crate::token_cache::check_dir(d)?;
+        }
         Ok(CredentialConfig {
             tenant_id,
             client_id,
@@ -314,6 +328,7 @@ impl CredentialConfig {
             proxy,
             mailbox_concurrency: integer_value(obj, "mailbox_concurrency", 1, 64)?
                 .unwrap_or(crate::mailbox::MAILBOX_CONCURRENCY as u64) as u32,
+            token_cache_dir,
         })
     }
 

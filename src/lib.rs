@@ -3,7 +3,8 @@
 //! procedures and C programs.
 //!
 //! The core modules are safe Rust; only [`ffi`] uses `unsafe`, to read C
-//! strings and write C buffers. The C contract is `include/msgraph.h`,
+//! strings and write C buffers (and [`token_cache`], for `geteuid` and
+//! `flock`, in two one-line functions). The C contract is `include/msgraph.h`,
 //! generated from the `ffi` module's doc comments.
 
 #![deny(unsafe_code)]
@@ -29,6 +30,7 @@ pub mod secret;
 pub mod status;
 pub mod sync;
 pub mod token;
+pub mod token_cache;
 pub mod transport;
 
 #[macro_use]

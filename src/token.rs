@@ -113,6 +113,8 @@ pub fn invalidate(cred: &Credential, token: &Arc<Token>) {
     if st.token.as_ref().is_some_and(|t| Arc::ptr_eq(t, token)) {
         st.token = None;
     }
+    drop(st);
+    crate::token_cache::discard(cred, token);
 }
 
 /// Ends a refresh: stores its outcome, resets `refreshing` and wakes the
@@ -169,15 +171,16 @@ pub fn get(cred: &Credential) -> Result<(Arc<Token>, Source)> {
         st.refreshing = true;
         drop(st);
         let guard = RefreshGuard(&s);
-        let outcome = fetch(cred);
+        // With a shared token cache, another process's token may be served.
+        let outcome = crate::token_cache::fetch_through(cred, || fetch(cred));
         let mut served = None;
         let result = match outcome {
-            Ok(t) => {
+            Ok((t, source)) => {
                 guard.finish(|st| {
                     st.token = Some(t.clone());
                     st.refused = None;
                 });
-                Ok((t, Source::IdentityProvider))
+                Ok((t, source))
             }
             Err((e, remember)) => {
                 guard.finish(|st| {

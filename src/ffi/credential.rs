@@ -18,8 +18,24 @@ use crate::api;
 /// "connect_timeout_ms" (default 10000), "max_retries" (default 3, at most
 /// 10), "retry_budget_ms" (total waiting between retries, default 180000),
 /// "max_response_bytes" (default 268435456), "ca_file" (extra trusted CA
-/// certificates, PEM), "proxy" (http, https or socks5 URL). Numbers may be
+/// certificates, PEM), "proxy" (http, https or socks5 URL),
+/// "token_cache_dir" (shared token cache, see below). Numbers may be
 /// given as JSON numbers or digit strings.
+///
+/// Shared token cache: with "token_cache_dir" (or, when the key is absent,
+/// the environment variable MSGRAPH_TOKEN_CACHE_DIR, e.g. set in
+/// extproc.ora; "" switches it off) the processes of one user on a host
+/// share tokens through files in that directory, so a credential costs one
+/// token request per host rather than one per process. The directory must
+/// be an absolute path to a directory owned by the process's effective user
+/// with no access for group or others (chmod 700; created so when missing):
+/// otherwise MSGRAPH_ERR_CONFIG, here and on later calls. Each entry (mode
+/// 0600) holds a bearer token, its scope and expiry, under a fingerprint of
+/// tenant, client, scope, token endpoint and an HMAC of the secret or
+/// certificate (never the secret); when several processes need a token at
+/// once, one asks and the others wait for its answer (a file lock, waited
+/// for up to "timeout_ms"). msgraph_credential_clear_tokens() removes the
+/// entry too.
 ///
 /// Plain http is accepted only for loopback hosts (the emulator): any other
 /// http endpoint gives MSGRAPH_ERR_REFUSED.
