@@ -5,6 +5,7 @@
 #
 #   bash tools/bench.sh            # full run (a few minutes on 2 cores)
 #   BENCH_QUICK=1 bash tools/bench.sh   # smaller counts, for a smoke test
+#   bash tools/bench.sh token-cache     # only the shared token cache figures
 #
 # Environment: CARGO_TARGET_DIR (default target/), BENCH_OUT (default
 # $CARGO_TARGET_DIR/bench), BENCH_VENV (default $BENCH_OUT/venv),
@@ -12,6 +13,8 @@
 # bench/transport-proto: reqwest::blocking against reqwest on the calling
 # thread, the fix BENCHMARKS.md proposes).
 set -euo pipefail
+mode=${1:-all}
+case "$mode" in all|token-cache) ;; *) echo "usage: bash tools/bench.sh [token-cache]" >&2; exit 2 ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -24,11 +27,12 @@ token_n=$([ "$quick" = 1 ] && echo 1000 || echo 10000)
 bulk_n=1000
 page_users=$([ "$quick" = 1 ] && echo 10000 || echo 100000)
 mkdir -p "$out"
-rm -rf "$out/raw" && mkdir -p "$out/raw"
+[ "$mode" = all ] && rm -rf "$out/raw" && mkdir -p "$out/raw"
 
 say() { printf '== %s\n' "$*" >&2; }
 
 # --- prerequisites ---------------------------------------------------------
+if [ "$mode" = all ]; then
 if ! echo "#include <curl/curl.h>" | gcc -E - >/dev/null 2>&1; then
   say "installing libcurl4-openssl-dev"
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
@@ -40,15 +44,17 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import msal, requests
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q msal requests
 fi
+fi
 say "release build"
 cargo build --release --quiet -p msgraph-extproc -p msgraph-emulator
 rel="$target/release"
 lib="$rel/libmsgraph.so"
 cflags=(-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror)
 gcc "${cflags[@]}" -I include bench/bench_capi.c -ldl -o "$out/bench_capi"
-gcc "${cflags[@]}" bench/bench_curl.c -lcurl -o "$out/bench_curl"
-gcc "${cflags[@]}" bench/bench_raw.c -o "$out/bench_raw"
+[ "$mode" = all ] && gcc "${cflags[@]}" bench/bench_curl.c -lcurl -o "$out/bench_curl"
+[ "$mode" = all ] && gcc "${cflags[@]}" bench/bench_raw.c -o "$out/bench_raw"
 proto=${BENCH_PROTO:-1}
+[ "$mode" = all ] || proto=0
 if [ "$proto" = 1 ]; then
   say "transport prototype (reqwest blocking vs on the calling thread)"
   cargo build --release --quiet --manifest-path bench/transport-proto/Cargo.toml --target-dir "$target"
@@ -87,6 +93,70 @@ stat_of() { ctl "$1" GET /_emulator/stats | python3 -c 'import json,sys; print(j
 rec() { cat >> "$out/raw/$1.jsonl"; }  # rec NAME < one JSON line
 
 warm_path="/organization"
+
+# --- shared token cache (bash tools/bench.sh token-cache) ----------------------
+# Separate processes (bench_capi cold: load, credentials, token_info, GET),
+# as Oracle's dedicated agent starts one per session; token requests counted
+# by the emulator.
+if [ "$mode" = token-cache ]; then
+  start_emu tcache
+  tc="$out/token-cache"
+  fresh_dir() { rm -rf "$tc" && mkdir -m 700 "$tc"; }
+  count() { stat_of "$base" token_requests; }
+  rows="$out/token-cache.jsonl"; : > "$rows"
+  row() { echo "{\"figure\":\"$1\",\"token_requests\":$2,\"seconds\":$3}" >> "$rows"; }
+  now() { python3 -c 'import time; print(time.monotonic())'; }
+  for cache in off on; do
+    fresh_dir; b=$(count); t0=$(now)
+    for _ in $(seq 1 100); do
+      if [ $cache = on ]; then MSGRAPH_TOKEN_CACHE_DIR=$tc "$out/bench_capi" "$lib" "$creds" cold "$warm_path" >/dev/null
+      else env -u MSGRAPH_TOKEN_CACHE_DIR "$out/bench_capi" "$lib" "$creds" cold "$warm_path" >/dev/null; fi
+    done
+    row "100 processes in sequence, cache $cache" $(( $(count) - b )) "$(python3 -c "import sys; print(round($(now)-$t0,3))")"
+  done
+  ctl "$base" POST /_emulator/faults '{"latency_ms":100}' >/dev/null
+  for cache in off on; do
+    fresh_dir; b=$(count); t0=$(now); pids=()
+    for _ in $(seq 1 50); do
+      if [ $cache = on ]; then MSGRAPH_TOKEN_CACHE_DIR=$tc "$out/bench_capi" "$lib" "$creds" cold "$warm_path" >/dev/null &
+      else env -u MSGRAPH_TOKEN_CACHE_DIR "$out/bench_capi" "$lib" "$creds" cold "$warm_path" >/dev/null & fi
+      pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
+    row "50 processes at once, 100 ms latency, cache $cache" $(( $(count) - b )) "$(python3 -c "print(round($(now)-$t0,3))")"
+  done
+  say "cold start with 100 ms latency: $rounds runs without, $rounds with a cached token"
+  fresh_dir
+  MSGRAPH_TOKEN_CACHE_DIR=$tc "$out/bench_capi" "$lib" "$creds" cold "$warm_path" >/dev/null  # fills the cache
+  : > "$out/token-cache-cold.jsonl"
+  for _ in $(seq 1 "$rounds"); do
+    env -u MSGRAPH_TOKEN_CACHE_DIR "$out/bench_capi" "$lib" "$creds" cold "$warm_path" | sed 's/^{/{"cache":false,/' >> "$out/token-cache-cold.jsonl"
+    b=$(count)
+    line=$(MSGRAPH_TOKEN_CACHE_DIR=$tc "$out/bench_capi" "$lib" "$creds" cold "$warm_path")
+    echo "${line/#\{/\{\"cache\":true,\"asked\":$(( $(count) - b )),}" >> "$out/token-cache-cold.jsonl"
+  done
+  python3 - "$rows" "$out/token-cache-cold.jsonl" "$out/token-cache.json" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+cold = [json.loads(l) for l in open(sys.argv[2])]
+print("| figure | token requests | wall time |")
+print("|---|---|---|")
+for r in rows:
+    print(f"| {r['figure']} | {r['token_requests']} | {r['seconds']:.2f} s |")
+print()
+print("| cold start, 100 ms latency (median of runs) | dlopen | credentials | first token | first call | total |")
+print("|---|---|---|---|---|---|")
+for flag, label in ((False, "no cache (today)"), (True, "token cached in the shared cache")):
+    runs = [c for c in cold if c["cache"] == flag]
+    m = lambda k: statistics.median(c[k] for c in runs)
+    print(f"| {label} | {m('load_ms'):.2f} ms | {m('credentials_ms'):.2f} ms | {m('first_token_ms'):.2f} ms | {m('first_call_ms'):.2f} ms | {m('total_ms'):.2f} ms |")
+asked = sum(c.get("asked", 0) for c in cold if c["cache"])
+print(f"\ntoken requests by the cached cold starts: {asked}")
+json.dump({"counts": rows, "cold": cold}, open(sys.argv[3], "w"), indent=1)
+PY
+  echo "JSON: $out/token-cache.json"
+  exit 0
+fi
 
 # --- 1. warm request cost ------------------------------------------------------
 say "warm calls, plain http: $rounds rounds x $warm_n GETs of $warm_path"
