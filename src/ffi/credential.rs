@@ -8,7 +8,7 @@ use crate::api;
 /// `config_json` keys: "tenant_id", "client_id", "client_secret" or
 /// "client_secret_env" (the name of an environment variable holding the
 /// secret) or, for a certificate credential, "certificate_file" and
-/// "private_key_file" (PEM; unencrypted PKCS#8 or PKCS#1 RSA key) with
+/// "private_key_file" (PEM; unencrypted PKCS#8 or PKCS#1 RSA key, 2048 to 8192 bits) with
 /// "assertion_alg" ("PS256", the default, or "RS256"), "scope" (default "https://graph.microsoft.com/.default"),
 /// "cloud" ("global", "usgov", "usgov-dod", "china": sets the authority
 /// host, Graph host and scope), "authority_host" (default
@@ -18,7 +18,10 @@ use crate::api;
 /// "connect_timeout_ms" (default 10000), "max_retries" (default 3, at most
 /// 10), "retry_budget_ms" (total waiting between retries, default 180000),
 /// "max_response_bytes" (default 268435456), "ca_file" (extra trusted CA
-/// certificates, PEM), "proxy" (http, https or socks5 URL). Numbers may be
+/// certificates, PEM), "proxy" (http, https or socks5 URL),
+/// "mailbox_concurrency" (requests to one Outlook mailbox in flight at once
+/// from this process, 1 to 64, default 4: Exchange Online allows four per
+/// app and mailbox; more wait their turn in the library). Numbers may be
 /// given as JSON numbers or digit strings.
 ///
 /// Plain http is accepted only for loopback hosts (the emulator): any other
