@@ -148,7 +148,12 @@ impl Certificate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rsa::pkcs8::EncodePrivateKey;
+    use std::path::PathBuf;
+
+    /// tests/fixtures/cert/: a test certificate and keys made with OpenSSL.
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cert").join(name)
+    }
 
     fn b64(part: &str) -> Vec<u8> {
         URL_SAFE_NO_PAD.decode(part).unwrap()
@@ -164,16 +169,11 @@ mod tests {
 
     #[test]
     fn assertions_are_signed_and_shaped_as_documented() {
-        // The test only makes a key with the rsa crate (a dev-dependency);
-        // the library signs with ring, and ring verifies here. The expected
-        // thumbprints are `openssl dgst -sha256` / `-sha1` of the same bytes.
-        let made = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
-        let pkcs8 = made.to_pkcs8_der().unwrap();
-        let der = b"not really a certificate".to_vec();
-        for alg in [Algorithm::Ps256, Algorithm::Rs256] {
-            let key = RsaKeyPair::from_pkcs8(pkcs8.as_bytes()).unwrap();
-            let public = key.public_key().as_ref().to_vec();
-            let cert = Certificate { der: der.clone(), key, alg };
+        // The expected thumbprints are `openssl x509 -outform DER | openssl
+        // dgst -sha256` (and -sha1) of the fixture, in base64url.
+        for (alg, key) in [(Algorithm::Ps256, "app-key.pem"), (Algorithm::Rs256, "app-key-pkcs1.pem")] {
+            let cert = Certificate::load(&fixture("app-cert.pem"), &fixture(key), alg).unwrap();
+            let public = cert.key.public_key().as_ref().to_vec();
             let jwt = cert.assertion("client-1", "https://login.example/t/oauth2/v2.0/token").unwrap();
             let (h, c, sig, input) = parts(&jwt);
             assert_eq!(c["aud"], "https://login.example/t/oauth2/v2.0/token");
@@ -186,12 +186,12 @@ mod tests {
             let verifier: &dyn ring::signature::VerificationAlgorithm = match alg {
                 Algorithm::Ps256 => {
                     assert_eq!(h["alg"], "PS256");
-                    assert_eq!(h["x5t#S256"], "1hgiVeVznVX8l4F1nHqCPU3_PSt9F5SecIXufAzCKs8");
+                    assert_eq!(h["x5t#S256"], "WHubEoOelbpUY2s2Kwbr_9FZEXudnpca0XUC_8_UFz4");
                     &ring::signature::RSA_PSS_2048_8192_SHA256
                 }
                 Algorithm::Rs256 => {
                     assert_eq!(h["alg"], "RS256");
-                    assert_eq!(h["x5t"], "g5DztFlkD2JoOESEorloCRcIr94");
+                    assert_eq!(h["x5t"], "o76Sjma8AU-HYTf7Y_3OjeezoYg");
                     assert!(h.get("x5t#S256").is_none());
                     &ring::signature::RSA_PKCS1_2048_8192_SHA256
                 }
@@ -202,6 +202,18 @@ mod tests {
             tampered[0] ^= 1;
             assert!(pk.verify(&tampered, &sig).is_err(), "a changed input does not verify");
             assert!(!format!("{cert:?}").contains("PRIVATE"));
+        }
+    }
+
+    #[test]
+    fn keys_that_cannot_sign_for_the_certificate_are_refused() {
+        let load = |cert: &str, key: &str| Certificate::load(&fixture(cert), &fixture(key), Algorithm::Ps256).unwrap_err().to_string();
+        assert!(load("app-cert.pem", "stranger-key.pem").contains("does not belong"));
+        assert!(load("app-cert.pem", "small-key.pem").contains("cannot be used"));
+        assert!(load("app-key.pem", "app-key.pem").contains("holds no PEM certificate"));
+        assert!(load("app-cert.pem", "app-cert.pem").contains("holds no RSA private key"));
+        for e in [load("app-cert.pem", "stranger-key.pem"), load("app-cert.pem", "small-key.pem")] {
+            assert!(!e.contains("PRIVATE KEY") && !e.contains("MII"), "{e}");
         }
     }
 }

@@ -878,23 +878,17 @@ fn certificate_configuration_is_checked_early() {
     assert_eq!(with(json!({"certificate_file": cert, "private_key_file": key, "assertion_alg": "HS256"})), MSGRAPH_ERR_CONFIG);
     assert_eq!(with(json!({"certificate_file": cert, "private_key_file": key, "client_secret": "x"})), MSGRAPH_ERR_CONFIG);
     // A key that does not match the certificate.
-    use rsa::pkcs1::EncodeRsaPrivateKey;
-    use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
-    let stranger = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
-    let other_key = dir.join("other-key.pem");
-    std::fs::write(&other_key, stranger.to_pkcs8_pem(Default::default()).unwrap().as_bytes()).unwrap();
-    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": other_key.to_str().unwrap()})), MSGRAPH_ERR_CONFIG);
+    let fixture = |name: &str| format!("{}/tests/fixtures/cert/{name}", env!("CARGO_MANIFEST_DIR"));
+    let stranger = fixture("stranger-key.pem");
+    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": stranger})), MSGRAPH_ERR_CONFIG);
     assert!(last_error().contains("does not belong"), "{}", last_error());
     assert!(!last_error().contains("PRIVATE KEY"));
     // A key too small to sign with (RSA 1024) is refused as such.
-    let small = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).unwrap();
-    std::fs::write(&other_key, small.to_pkcs8_pem(Default::default()).unwrap().as_bytes()).unwrap();
-    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": other_key.to_str().unwrap()})), MSGRAPH_ERR_CONFIG);
+    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": fixture("small-key.pem")})), MSGRAPH_ERR_CONFIG);
     assert!(last_error().contains("cannot be used"), "{}", last_error());
-    // The same key as the certificate's, written as PKCS#1 ("RSA PRIVATE KEY"), is accepted.
-    let same = rsa::RsaPrivateKey::from_pkcs8_pem(&emu.private_key_pem()).unwrap();
-    std::fs::write(&other_key, same.to_pkcs1_pem(Default::default()).unwrap().as_bytes()).unwrap();
-    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": other_key.to_str().unwrap()})), MSGRAPH_OK, "{}", last_error());
+    // A PKCS#1 key ("RSA PRIVATE KEY") with its certificate is accepted.
+    let pkcs1 = json!({"certificate_file": fixture("app-cert.pem"), "private_key_file": fixture("app-key-pkcs1.pem")});
+    assert_eq!(with(pkcs1), MSGRAPH_OK, "{}", last_error());
     assert_eq!(with(json!({"certificate_file": cert, "private_key_file": key})), MSGRAPH_OK);
     std::fs::remove_dir_all(&dir).unwrap();
 }
