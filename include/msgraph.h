@@ -299,14 +299,33 @@ int32_t msgraph_credential_clear_tokens(const char *name);
 /**
  * Registers (or replaces) a credential: the package's create_credential.
  *
- * `name` is the full registry name (the package prefixes the caller's
- * schema). `tenant_id`, `client_id`, `client_secret`, `scope` (NULL for
- * the default) are set on top of `options`, a JSON object of further
- * settings of msgraph_credential_set() ("authority_host", "graph_base_url",
+ * `name` is the full registry name, `SCHEMA/name`: the package prefixes
+ * the caller's SESSION_USER, and the part before the first '/' is the
+ * schema the agent policy is applied to (see "Security model" below).
+ * `tenant_id`, `client_id`, `client_secret`, `scope` (NULL for the
+ * default) are set on top of `options`, a JSON object of further settings
+ * of msgraph_credential_set() ("authority_host", "graph_base_url",
  * "cloud", "timeout_ms", "proxy", "client_secret_env", …; NULL for none).
  *
- * Returns MSGRAPH_OK or a negative status; `err` receives the reason
- * (UTF-8, NULL on success).
+ * Security model: unlike msgraph_credential_set() (the process owner is
+ * trusted), a configuration created here comes from a database user, who
+ * is not trusted with the agent's environment, files or network position.
+ * Unless the agent policy (the file named by MSGRAPH_POLICY_FILE in
+ * extproc.ora) grants it to the schema, it may not name
+ * "client_secret_env" (schemas.S.client_secret_env), "private_key_file",
+ * "certificate_file", "ca_file" (schemas.S.files, checked on the opened
+ * file's real path), "proxy" (schemas.S.proxies; with a user and password
+ * also schemas.S.proxy_credentials), and its endpoints ("token_url",
+ * "authority_host", "graph_base_url", "cloud") must be the national
+ * clouds' Microsoft hosts (https, port 443) or origins listed in
+ * schemas.S.endpoints. A refusal is MSGRAPH_ERR_REFUSED naming the key and
+ * the setting that would allow it; it comes before any request exists, so
+ * nothing is sent. A policy file that cannot be read or parsed refuses
+ * every call (MSGRAPH_ERR_CONFIG).
+ *
+ * Returns MSGRAPH_OK or a negative status (MSGRAPH_ERR_ARGUMENT for a name
+ * without a schema); `err` receives the reason (UTF-8, NULL on success),
+ * which never carries a secret.
  */
 int32_t msgraph_xp_credential_set(const uint8_t *name,
                                   int16_t name_ind,
@@ -332,12 +351,24 @@ int32_t msgraph_xp_credential_set(const uint8_t *name,
                                   int32_t *err_maxlen);
 
 /**
- * Loads a credentials file (as msgraph_credentials_load()) and registers
- * every entry under `prefix` + its name (the package passes the caller's
- * schema namespace). `path` NULL means the file named by the environment
- * variable MSGRAPH_CREDENTIALS_FILE (set in extproc.ora). When the
- * environment variable MSGRAPH_CREDENTIALS_DIR is set, only files inside
- * that directory are accepted (MSGRAPH_ERR_REFUSED otherwise).
+ * Loads a credentials file and registers, under `prefix` + its name, each
+ * entry the agent policy grants to the schema: the package passes the
+ * caller's namespace `SCHEMA/` (SESSION_USER), anything else is
+ * MSGRAPH_ERR_ARGUMENT. `path` NULL means the file named by the
+ * environment variable MSGRAPH_CREDENTIALS_FILE (set in extproc.ora).
+ *
+ * Security model: only the entries listed in the policy's
+ * schemas.S.credentials (or "*") are validated and registered, so by
+ * default nothing in the file is shared with any schema; a file with
+ * entries of which none is granted is MSGRAPH_ERR_REFUSED. An explicit
+ * `path` must lie inside MSGRAPH_CREDENTIALS_DIR (when unset: the
+ * directory of MSGRAPH_CREDENTIALS_FILE; when both are unset explicit
+ * paths are refused), checked on the opened file's real path
+ * (MSGRAPH_ERR_REFUSED otherwise). The file must be owned by the agent's
+ * user, not accessible to group or others (chmod 600) and at most 1 MiB
+ * (MSGRAPH_ERR_CONFIG otherwise); it is opened once and checked on the
+ * open descriptor. The file's entries come from the DBA, so they may use
+ * the agent's variables, files and any endpoint.
  *
  * Returns the number of credentials loaded, or a negative status with the
  * reason in `err`.

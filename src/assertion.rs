@@ -65,15 +65,31 @@ impl Certificate {
     /// Loads a PEM certificate and its PEM private key (PKCS#8 "PRIVATE KEY"
     /// or PKCS#1 "RSA PRIVATE KEY", unencrypted), and checks they match.
     pub fn load(cert_file: &Path, key_file: &Path, alg: Algorithm) -> Result<Certificate> {
-        let read = |p: &Path, key: &str| {
-            std::fs::read_to_string(p).map_err(|e| Error::config(format!("cannot read '{key}' {}: {e}", p.display())))
+        Certificate::load_checked(cert_file, key_file, alg, &|_, _| Ok(()))
+    }
+
+    /// As [`Certificate::load`], with each file opened once and checked on
+    /// its descriptor (see `secure_file`: the key file owned by the agent's
+    /// user, no access for group or others; size caps), and `allow` asked
+    /// about the opened file's real path before a byte of it is read.
+    pub fn load_checked(
+        cert_file: &Path,
+        key_file: &Path,
+        alg: Algorithm,
+        allow: &dyn Fn(&str, &Path) -> Result<()>,
+    ) -> Result<Certificate> {
+        use crate::secure_file::{open, CERTIFICATE_FILE, PRIVATE_KEY_FILE};
+        let read = |p: &Path, key: &str, rule| {
+            let f = open(p, rule)?;
+            allow(key, f.real_path())?;
+            f.read_text()
         };
-        let cert_text = read(cert_file, "certificate_file")?;
+        let cert_text = read(cert_file, "certificate_file", CERTIFICATE_FILE)?;
         let der = pem_blocks(&cert_text, "CERTIFICATE")
             .into_iter()
             .next()
             .ok_or_else(|| Error::config(format!("'certificate_file' {} holds no PEM certificate", cert_file.display())))?;
-        let key_text = read(key_file, "private_key_file")?;
+        let key_text = read(key_file, "private_key_file", PRIVATE_KEY_FILE)?;
         if key_text.contains("ENCRYPTED") {
             return Err(Error::config("'private_key_file' is encrypted: give an unencrypted PEM key protected by file permissions (chmod 600)"));
         }
