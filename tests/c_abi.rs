@@ -821,6 +821,8 @@ fn cert_files(emu: &Emulator) -> (std::path::PathBuf, String, String) {
     let key = dir.join("app-key.pem");
     std::fs::write(&cert, emu.certificate_pem()).unwrap();
     std::fs::write(&key, emu.private_key_pem()).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     (dir, cert.to_str().unwrap().to_string(), key.to_str().unwrap().to_string())
 }
 
@@ -882,6 +884,11 @@ fn certificate_configuration_is_checked_early() {
     let stranger = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).unwrap();
     let other_key = dir.join("other-key.pem");
     std::fs::write(&other_key, stranger.to_pkcs8_pem(Default::default()).unwrap().as_bytes()).unwrap();
+    // A key file group or others can read is refused, even from C.
+    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": other_key.to_str().unwrap()})), MSGRAPH_ERR_CONFIG);
+    assert!(last_error().contains("mode 644") && last_error().contains("chmod 600"), "{}", last_error());
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&other_key, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert_eq!(with(json!({"certificate_file": cert, "private_key_file": other_key.to_str().unwrap()})), MSGRAPH_ERR_CONFIG);
     assert!(last_error().contains("does not belong"), "{}", last_error());
     assert!(!last_error().contains("PRIVATE KEY"));
