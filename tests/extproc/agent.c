@@ -136,6 +136,8 @@ static const char *session_user = "SCOTT";
 
 static char *namespace(void) {
   static char ns[200];
+  if (strchr(session_user, '/'))
+    raise_app(-20008, "MSGRAPH_ERR_REFUSED: MSGRAPH cannot serve a database user whose name contains a slash");
   snprintf(ns, sizeof ns, "%s/", session_user);
   return ns;
 }
