@@ -18,6 +18,30 @@
  *   process.
  * - Results are int32_t handles (> 0), never reused within a process; a
  *   freed or unknown handle gives MSGRAPH_ERR_NOT_FOUND, never a crash.
+ *
+ * Security model (in full: sql/README.md, "Security model"):
+ * - The general C API (msgraph_credential_set, msgraph_credentials_load,
+ *   ...) trusts its caller: the process owner, who already has the
+ *   process's environment, files and network. It may name environment
+ *   variables, key files, CA files, proxies and any https endpoint (plain
+ *   http only to loopback).
+ * - The msgraph_xp_* functions serve the MSGRAPH PL/SQL package inside
+ *   Oracle's extproc agent, whose callers are database users, not trusted
+ *   with the agent's environment or files. There an agent policy (the file
+ *   named by the agent's MSGRAPH_POLICY_FILE, set by the DBA in
+ *   extproc.ora) decides, per database schema, which credentials-file
+ *   entries are registered (none by default) and what a credential created
+ *   from PL/SQL may name beyond its own secret and the national clouds'
+ *   Microsoft hosts; everything else is MSGRAPH_ERR_REFUSED before any
+ *   byte is sent. The schema is the part of the credential name before the
+ *   first '/', which the package computes from SESSION_USER.
+ * - Files the library reads (credentials files, private keys, certificates,
+ *   CA files, the policy) are opened once and checked on the descriptor;
+ *   credentials files and private keys must be owned by the process's
+ *   user with no access for group or others; each kind has a size cap.
+ * - No message, error document or last error carries a credential's
+ *   secret, its proxy password, a client assertion or a token, whatever a
+ *   server echoes: text taken from responses is scrubbed.
  */
 
 #ifndef MSGRAPH_H
@@ -252,6 +276,14 @@ int32_t msgraph_credentials_list(void);
  * Plain http is accepted only for loopback hosts (the emulator): any other
  * http endpoint gives MSGRAPH_ERR_REFUSED.
  *
+ * Security model: the caller is trusted with the process's environment,
+ * files and network (it is the process owner), so no agent policy applies
+ * here; the MSGRAPH package's msgraph_xp_credential_set() is restricted
+ * by one. Files are still opened once and checked on the descriptor: the
+ * "private_key_file" must be owned by the process's user with no access
+ * for group or others (chmod 600) and at most 64 KiB; a certificate at
+ * most 256 KiB, a "ca_file" at most 4 MiB (MSGRAPH_ERR_CONFIG otherwise).
+ *
  * Replacing a credential drops the tokens cached for it. Both strings are
  * copied; the caller keeps ownership.
  *
@@ -269,9 +301,12 @@ int32_t msgraph_credential_set(const char *name,
  * msgraph_credential_set(), e.g.
  * {"graph": {"tenant_id": "…", "client_id": "…", "client_secret": "…"}}.
  *
- * The file must be a regular file that group and others cannot access
- * (chmod 600): otherwise MSGRAPH_ERR_CONFIG. Every entry is validated
- * before any is registered: on failure none is.
+ * The file must be a regular file owned by the process's user that group
+ * and others cannot access (chmod 600), at most 1 MiB: otherwise
+ * MSGRAPH_ERR_CONFIG. It is opened once and checked on the open
+ * descriptor (fstat), so a file swapped in after the check is never the
+ * one read. Every entry is validated before any is registered: on
+ * failure none is.
  *
  * Returns the number of credentials loaded (>= 0), or a negative status:
  * MSGRAPH_ERR_ARGUMENT (NULL path), MSGRAPH_ERR_CONFIG (unreadable, too
