@@ -212,7 +212,14 @@ impl Policy {
                     if !p.is_absolute() {
                         return Err(Error::config(format!("policy: {} entry '{f}' is not an absolute path", at("files"))));
                     }
-                    g.files.push(std::fs::canonicalize(&p).unwrap_or(p));
+                    // Both as written and with links resolved: the named
+                    // path is compared before the open, the real one after.
+                    if let Ok(real) = std::fs::canonicalize(&p) {
+                        if real != p {
+                            g.files.push(real);
+                        }
+                    }
+                    g.files.push(p);
                 }
             }
             for (key, out) in [("proxies", &mut g.proxies), ("endpoints", &mut g.endpoints)] {
@@ -252,6 +259,16 @@ impl Policy {
             ),
         }
     }
+}
+
+/// True when `path`, as named (absolute, no `..`), lies in one of `dirs`:
+/// the check made before a file is opened, so that a path outside the
+/// grant is refused with one message whether it exists or not (no probing
+/// of the agent's file system through error texts).
+fn named_under(path: &Path, dirs: &[PathBuf]) -> bool {
+    path.is_absolute()
+        && !path.components().any(|c| matches!(c, std::path::Component::ParentDir))
+        && dirs.iter().any(|d| path.starts_with(d))
 }
 
 /// Splits a registry name as the package builds it (`SCHEMA/name`) into
@@ -303,9 +320,11 @@ pub fn config_for_schema(policy: &Policy, schema: &str, doc: &Value) -> Result<C
         }
     }
     for key in ["private_key_file", "certificate_file", "ca_file"] {
-        if obj.get(key).is_some_and(|v| !v.is_null()) && g.files.is_empty() {
+        let named = obj.get(key).filter(|v| !v.is_null());
+        let granted = named.is_none_or(|v| v.as_str().is_some_and(|p| named_under(Path::new(p), &g.files)));
+        if !granted {
             return Err(Error::refused(format!(
-                "'{key}' names a file of the agent, which schema {schema} may not read: to allow it, list the file \
+                "'{key}' names a file of the agent that schema {schema} may not read: to allow it, list the file \
                  or its directory in {}",
                 policy.setting(schema, "files")
             )));
@@ -382,15 +401,30 @@ pub fn load_for_schema(prefix: &str, path: Option<&str>) -> Result<usize> {
         }
         _ => None,
     };
+    let dirs = match &dir {
+        Some(d) => {
+            let real = std::fs::canonicalize(d)
+                .map_err(|e| Error::config(format!("MSGRAPH_CREDENTIALS_DIR {}: {e}", d.display())))?;
+            vec![d.clone(), real]
+        }
+        None => Vec::new(),
+    };
+    let outside = || {
+        Error::refused(format!(
+            "credentials file {path} is outside the agent's credentials directory {} (MSGRAPH_CREDENTIALS_DIR, \
+             else the directory of MSGRAPH_CREDENTIALS_FILE)",
+            dir.as_deref().unwrap_or(Path::new("")).display()
+        ))
+    };
+    // Before the open (same refusal whether the file exists or not), and
+    // after it on the opened file's real path (links).
+    if dir.is_some() && explicit && !named_under(Path::new(&path), &dirs) {
+        return Err(outside());
+    }
     let file = secure_file::open(Path::new(&path), secure_file::CREDENTIALS_FILE)?;
-    if let Some(d) = dir {
-        let d = std::fs::canonicalize(&d)
-            .map_err(|e| Error::config(format!("MSGRAPH_CREDENTIALS_DIR {}: {e}", d.display())))?;
-        if !file.real_path().starts_with(&d) {
-            return Err(Error::refused(format!(
-                "credentials file {path} is outside MSGRAPH_CREDENTIALS_DIR ({})",
-                d.display()
-            )));
+    if let Some(d) = dirs.last() {
+        if !file.real_path().starts_with(d) {
+            return Err(outside());
         }
     }
     let text = file.read_text()?;

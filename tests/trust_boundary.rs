@@ -243,6 +243,15 @@ fn b_cannot_use_a_credential_by_name_or_through_autoload() {
     assert_eq!(rc, MSGRAPH_ERR_REFUSED, "{err}");
     assert!(err.contains("MSGRAPH_CREDENTIALS_DIR"), "{err}");
     std::fs::remove_file(&outside).unwrap();
+    // And the refusal is the same whether the file exists or not (no
+    // probing of the agent's file system through error texts).
+    for probe in ["/etc/passwd", "/nonexistent/creds.json", "/etc/msgraph-trust/../passwd"] {
+        let (rc, err) = load_credentials("B", Some(probe));
+        assert_eq!(rc, MSGRAPH_ERR_REFUSED, "{probe}: {err}");
+        assert!(err.contains("is outside the agent's credentials directory"), "{probe}: {err}");
+    }
+    let inside_then_up = format!("{}/../../etc/passwd", s.dir.display());
+    assert_eq!(load_credentials("B", Some(&inside_then_up)).0, MSGRAPH_ERR_REFUSED);
     // A symbolic link inside the directory to a file outside it: the open
     // file's real path is what is checked.
     let target = std::env::temp_dir().join(format!("msgraph-trust-target-{}.json", std::process::id()));
@@ -300,6 +309,16 @@ fn b_cannot_reach_an_agent_variable_or_file() {
     let (rc, err) = create_credential("A", "linked", &cfg, opts);
     assert_eq!(rc, MSGRAPH_ERR_REFUSED, "{err}");
     assert!(err.contains("elsewhere-key.pem") && err.contains("schemas.A.files"), "{err}");
+    // A path outside A's grant is refused before it is opened: the same
+    // text whether the file exists or not.
+    let mut texts = Vec::new();
+    for probe in ["/etc/passwd", "/nonexistent/key.pem", &format!("{}/../elsewhere-key.pem", s.keys.display())] {
+        let (cfg, opts) = cert_options(&emu_cfg, &cert, Path::new(probe));
+        let (rc, err) = create_credential("A", "probe", &cfg, opts);
+        assert_eq!(rc, MSGRAPH_ERR_REFUSED, "{probe}: {err}");
+        texts.push(err);
+    }
+    assert!(texts.windows(2).all(|w| w[0] == w[1]), "{texts:?}");
 
     // Proxies: with a password, and without.
     let (rc, err) = create_credential("B", "p", &emu_cfg, json!({"proxy": "http://user:pw@127.0.0.1:3128"}));
