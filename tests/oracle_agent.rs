@@ -197,6 +197,7 @@ fn package_routines_through_the_agent() {
     absorb(&small);
 
     absorb(&run(&env, "fresh_session", &[]));
+    absorb(&run(&env, "other_schema", &[("AGENT_SESSION_USER", "HR")]));
     absorb(&run(&env, "auth_fail", &[]));
 
     env.emu.throttle_next(1000, "0");
