@@ -61,6 +61,30 @@
  * - No WITH CONTEXT: the package raises errors from the status and message
  *   these functions hand back, so the library needs no OCI symbol and loads
  *   in any C program.
+ *
+ * Security model (in full: sql/README.md, "Security model")
+ * - The general C API (msgraph_credential_set, msgraph_credentials_load,
+ *   ...) trusts its caller: the process owner, who already has the
+ *   process's environment, files and network. It may name environment
+ *   variables, key files, CA files, proxies and any https endpoint (plain
+ *   http only to loopback).
+ * - The msgraph_xp_* functions serve the MSGRAPH PL/SQL package inside
+ *   Oracle's extproc agent, whose callers are database users, not trusted
+ *   with the agent's environment or files. There an agent policy (the file
+ *   named by the agent's MSGRAPH_POLICY_FILE, set by the DBA in
+ *   extproc.ora) decides, per database schema, which credentials-file
+ *   entries are registered (none by default) and what a credential created
+ *   from PL/SQL may name beyond its own secret and the national clouds'
+ *   Microsoft hosts; everything else is MSGRAPH_ERR_REFUSED before any
+ *   byte is sent. The schema is the part of the credential name before the
+ *   first '/', which the package computes from SESSION_USER.
+ * - Files the library reads (credentials files, private keys, certificates,
+ *   CA files, the policy) are opened once and checked on the descriptor;
+ *   credentials files and private keys must be owned by the process's
+ *   user with no access for group or others; each kind has a size cap.
+ * - No message, error document or last error carries a credential's
+ *   secret, its proxy password, a client assertion or a token, whatever a
+ *   server echoes: text taken from responses is scrubbed.
  */
 
 #ifndef MSGRAPH_H
@@ -304,6 +328,14 @@ int32_t msgraph_credentials_list(void);
  * Plain http is accepted only for loopback hosts (the emulator): any other
  * http endpoint gives MSGRAPH_ERR_REFUSED.
  *
+ * Security model: the caller is trusted with the process's environment,
+ * files and network (it is the process owner), so no agent policy applies
+ * here; the MSGRAPH package's msgraph_xp_credential_set() is restricted
+ * by one. Files are still opened once and checked on the descriptor: the
+ * "private_key_file" must be owned by the process's user with no access
+ * for group or others (chmod 600) and at most 64 KiB; a certificate at
+ * most 256 KiB, a "ca_file" at most 4 MiB (MSGRAPH_ERR_CONFIG otherwise).
+ *
  * Replacing a credential drops the tokens cached for it. Both strings are
  * copied; the caller keeps ownership.
  *
@@ -321,9 +353,12 @@ int32_t msgraph_credential_set(const char *name,
  * msgraph_credential_set(), e.g.
  * {"graph": {"tenant_id": "…", "client_id": "…", "client_secret": "…"}}.
  *
- * The file must be a regular file that group and others cannot access
- * (chmod 600): otherwise MSGRAPH_ERR_CONFIG. Every entry is validated
- * before any is registered: on failure none is.
+ * The file must be a regular file owned by the process's user that group
+ * and others cannot access (chmod 600), at most 1 MiB: otherwise
+ * MSGRAPH_ERR_CONFIG. It is opened once and checked on the open
+ * descriptor (fstat), so a file swapped in after the check is never the
+ * one read. Every entry is validated before any is registered: on
+ * failure none is.
  *
  * Returns the number of credentials loaded (>= 0), or a negative status:
  * MSGRAPH_ERR_ARGUMENT (NULL path), MSGRAPH_ERR_CONFIG (unreadable, too
@@ -351,14 +386,33 @@ int32_t msgraph_credential_clear_tokens(const char *name);
 /**
  * Registers (or replaces) a credential: the package's create_credential.
  *
- * `name` is the full registry name (the package prefixes the caller's
- * schema). `tenant_id`, `client_id`, `client_secret`, `scope` (NULL for
- * the default) are set on top of `options`, a JSON object of further
- * settings of msgraph_credential_set() ("authority_host", "graph_base_url",
+ * `name` is the full registry name, `SCHEMA/name`: the package prefixes
+ * the caller's SESSION_USER, and the part before the first '/' is the
+ * schema the agent policy is applied to (see "Security model" below).
+ * `tenant_id`, `client_id`, `client_secret`, `scope` (NULL for the
+ * default) are set on top of `options`, a JSON object of further settings
+ * of msgraph_credential_set() ("authority_host", "graph_base_url",
  * "cloud", "timeout_ms", "proxy", "client_secret_env", …; NULL for none).
  *
- * Returns MSGRAPH_OK or a negative status; `err` receives the reason
- * (UTF-8, NULL on success).
+ * Security model: unlike msgraph_credential_set() (the process owner is
+ * trusted), a configuration created here comes from a database user, who
+ * is not trusted with the agent's environment, files or network position.
+ * Unless the agent policy (the file named by MSGRAPH_POLICY_FILE in
+ * extproc.ora) grants it to the schema, it may not name
+ * "client_secret_env" (schemas.S.client_secret_env), "private_key_file",
+ * "certificate_file", "ca_file" (schemas.S.files, checked on the opened
+ * file's real path), "proxy" (schemas.S.proxies; with a user and password
+ * also schemas.S.proxy_credentials), and its endpoints ("token_url",
+ * "authority_host", "graph_base_url", "cloud") must be the national
+ * clouds' Microsoft hosts (https, port 443) or origins listed in
+ * schemas.S.endpoints. A refusal is MSGRAPH_ERR_REFUSED naming the key and
+ * the setting that would allow it; it comes before any request exists, so
+ * nothing is sent. A policy file that cannot be read or parsed refuses
+ * every call (MSGRAPH_ERR_CONFIG).
+ *
+ * Returns MSGRAPH_OK or a negative status (MSGRAPH_ERR_ARGUMENT for a name
+ * without a schema); `err` receives the reason (UTF-8, NULL on success),
+ * which never carries a secret.
  */
 int32_t msgraph_xp_credential_set(const uint8_t *name,
                                   int16_t name_ind,
@@ -384,12 +438,24 @@ int32_t msgraph_xp_credential_set(const uint8_t *name,
                                   int32_t *err_maxlen);
 
 /**
- * Loads a credentials file (as msgraph_credentials_load()) and registers
- * every entry under `prefix` + its name (the package passes the caller's
- * schema namespace). `path` NULL means the file named by the environment
- * variable MSGRAPH_CREDENTIALS_FILE (set in extproc.ora). When the
- * environment variable MSGRAPH_CREDENTIALS_DIR is set, only files inside
- * that directory are accepted (MSGRAPH_ERR_REFUSED otherwise).
+ * Loads a credentials file and registers, under `prefix` + its name, each
+ * entry the agent policy grants to the schema: the package passes the
+ * caller's namespace `SCHEMA/` (SESSION_USER), anything else is
+ * MSGRAPH_ERR_ARGUMENT. `path` NULL means the file named by the
+ * environment variable MSGRAPH_CREDENTIALS_FILE (set in extproc.ora).
+ *
+ * Security model: only the entries listed in the policy's
+ * schemas.S.credentials (or "*") are validated and registered, so by
+ * default nothing in the file is shared with any schema; a file with
+ * entries of which none is granted is MSGRAPH_ERR_REFUSED. An explicit
+ * `path` must lie inside MSGRAPH_CREDENTIALS_DIR (when unset: the
+ * directory of MSGRAPH_CREDENTIALS_FILE; when both are unset explicit
+ * paths are refused), checked on the opened file's real path
+ * (MSGRAPH_ERR_REFUSED otherwise). The file must be owned by the agent's
+ * user, not accessible to group or others (chmod 600) and at most 1 MiB
+ * (MSGRAPH_ERR_CONFIG otherwise); it is opened once and checked on the
+ * open descriptor. The file's entries come from the DBA, so they may use
+ * the agent's variables, files and any endpoint.
  *
  * Returns the number of credentials loaded, or a negative status with the
  * reason in `err`.

@@ -61,20 +61,37 @@ impl Certificate {
     /// or PKCS#1 "RSA PRIVATE KEY", unencrypted, RSA 2048 to 8192 bits), and
     /// checks they match.
     pub fn load(cert_file: &Path, key_file: &Path, alg: Algorithm) -> Result<Certificate> {
-        let read = |p: &Path, key: &str| {
-            std::fs::read(p).map_err(|e| Error::config(format!("cannot read '{key}' {}: {e}", p.display())))
+        Certificate::load_checked(cert_file, key_file, alg, &|_, _| Ok(()))
+    }
+
+    /// As [`Certificate::load`], with each file opened once and checked on
+    /// its descriptor (see `secure_file`: the key file owned by the agent's
+    /// user, no access for group or others; size caps), and `allow` asked
+    /// about the opened file's real path before a byte of it is read.
+    pub fn load_checked(
+        cert_file: &Path,
+        key_file: &Path,
+        alg: Algorithm,
+        allow: &dyn Fn(&str, &Path) -> Result<()>,
+    ) -> Result<Certificate> {
+        use crate::secure_file::{open, CERTIFICATE_FILE, PRIVATE_KEY_FILE};
+        let read = |p: &Path, key: &str, rule| {
+            let f = open(p, rule)?;
+            allow(key, f.real_path())?;
+            f.read_text()
         };
-        let cert_pem = read(cert_file, "certificate_file")?;
-        let cert = CertificateDer::pem_slice_iter(&cert_pem)
+        let cert_pem = read(cert_file, "certificate_file", CERTIFICATE_FILE)?;
+        let cert = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
             .find_map(|c| c.ok())
             .ok_or_else(|| Error::config(format!("'certificate_file' {} holds no PEM certificate", cert_file.display())))?;
-        let key_pem = read(key_file, "private_key_file")?;
+        let key_pem = read(key_file, "private_key_file", PRIVATE_KEY_FILE)?;
+        let key_pem = key_pem.as_bytes();
         if key_pem.windows(9).any(|w| w == b"ENCRYPTED") {
             return Err(Error::config("'private_key_file' is encrypted: give an unencrypted PEM key protected by file permissions (chmod 600)"));
         }
-        let parsed = if let Ok(k) = PrivatePkcs8KeyDer::from_pem_slice(&key_pem) {
+        let parsed = if let Ok(k) = PrivatePkcs8KeyDer::from_pem_slice(key_pem) {
             Some(RsaKeyPair::from_pkcs8(k.secret_pkcs8_der()))
-        } else if let Ok(k) = PrivatePkcs1KeyDer::from_pem_slice(&key_pem) {
+        } else if let Ok(k) = PrivatePkcs1KeyDer::from_pem_slice(key_pem) {
             Some(RsaKeyPair::from_der(k.secret_pkcs1_der()))
         } else {
             None
@@ -150,9 +167,20 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    /// tests/fixtures/cert/: a test certificate and keys made with OpenSSL.
+    /// A copy of tests/fixtures/cert/NAME (a test certificate or key made
+    /// with OpenSSL), mode 600 as key files must be.
     fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cert").join(name)
+        use std::os::unix::fs::PermissionsExt;
+        // A folder per copy: tests run in parallel and must not read a
+        // file another test is still writing.
+        static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("msgraph-assertion-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let to = dir.join(name);
+        std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cert").join(name), &to).unwrap();
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).unwrap();
+        to
     }
 
     fn b64(part: &str) -> Vec<u8> {

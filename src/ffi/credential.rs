@@ -27,6 +27,14 @@ use crate::api;
 /// Plain http is accepted only for loopback hosts (the emulator): any other
 /// http endpoint gives MSGRAPH_ERR_REFUSED.
 ///
+/// Security model: the caller is trusted with the process's environment,
+/// files and network (it is the process owner), so no agent policy applies
+/// here; the MSGRAPH package's msgraph_xp_credential_set() is restricted
+/// by one. Files are still opened once and checked on the descriptor: the
+/// "private_key_file" must be owned by the process's user with no access
+/// for group or others (chmod 600) and at most 64 KiB; a certificate at
+/// most 256 KiB, a "ca_file" at most 4 MiB (MSGRAPH_ERR_CONFIG otherwise).
+///
 /// Replacing a credential drops the tokens cached for it. Both strings are
 /// copied; the caller keeps ownership.
 ///
@@ -50,9 +58,12 @@ pub extern "C" fn msgraph_credential_set(name: *const c_char, config_json: *cons
 /// msgraph_credential_set(), e.g.
 /// {"graph": {"tenant_id": "…", "client_id": "…", "client_secret": "…"}}.
 ///
-/// The file must be a regular file that group and others cannot access
-/// (chmod 600): otherwise MSGRAPH_ERR_CONFIG. Every entry is validated
-/// before any is registered: on failure none is.
+/// The file must be a regular file owned by the process's user that group
+/// and others cannot access (chmod 600), at most 1 MiB: otherwise
+/// MSGRAPH_ERR_CONFIG. It is opened once and checked on the open
+/// descriptor (fstat), so a file swapped in after the check is never the
+/// one read. Every entry is validated before any is registered: on
+/// failure none is.
 ///
 /// Returns the number of credentials loaded (>= 0), or a negative status:
 /// MSGRAPH_ERR_ARGUMENT (NULL path), MSGRAPH_ERR_CONFIG (unreadable, too
