@@ -27,9 +27,13 @@ if [ ! -d "$src/crates" ]; then
 fi
 # The folder name is the one cargo-deny derives from its default database URL.
 db=target/advisory-dbs/advisory-db-3157b0e258782691
+# shared/ comes without write bits: make the copy writable, so that the next
+# run can remove it even without root.
+[ -d "$db" ] && chmod -R u+w "$db"
 rm -rf "$db"
 mkdir -p "$db"
 cp -R "$src"/. "$db"/
+chmod -R u+w "$db"
 (
   cd "$db"
   git init -q
