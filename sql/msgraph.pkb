@@ -181,9 +181,20 @@ create or replace package body msgraph as
     return utl_i18n.raw_to_char(p_raw, c_utf8);
   end text;
 
+  -- The caller's namespace. The agent policy (sql/README.md, "Security
+  -- model") takes the schema from it, so it is computed here from
+  -- SESSION_USER, which the caller cannot change (CURRENT_SCHEMA it can,
+  -- with ALTER SESSION), and never taken from an argument. The policy reads
+  -- the schema up to the first '/': a user name holding one could pose as
+  -- another schema, so such a user is refused.
   function namespace return varchar2 is
+    l_user varchar2(128) := sys_context('USERENV', 'SESSION_USER');
   begin
-    return sys_context('USERENV', 'SESSION_USER') || '/';
+    if l_user is null or instr(l_user, '/') > 0 then
+      raise_application_error(-20008, 'MSGRAPH_ERR_REFUSED: MSGRAPH cannot serve a database user '
+        || 'whose name contains a slash');
+    end if;
+    return l_user || '/';
   end namespace;
 
   function qualified(p_name in varchar2) return raw is

@@ -10,7 +10,11 @@ create or replace package msgraph authid definer as
    * the multithreaded agent. With the default (dedicated) agent they live
    * as long as the database session; load_credentials (or create_credential)
    * again in a new session. A call whose credential is unknown loads the
-   * agent's MSGRAPH_CREDENTIALS_FILE once and tries again.
+   * agent's MSGRAPH_CREDENTIALS_FILE once and tries again; only the entries
+   * the agent policy grants to the caller's schema are registered (none by
+   * default), and create_credential may not name the agent's variables,
+   * files, proxies or non-Microsoft endpoints unless the policy grants them
+   * (e_refused). Security model: sql/README.md.
    */
 
   type t_header is record (name varchar2(256), value varchar2(32767));

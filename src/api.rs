@@ -69,12 +69,21 @@ fn finish(call: &Call, outcome: Result<Response>) -> Response {
         Ok(r) => r,
         Err(e) => Response::from_error(&e, Some(&call.client_request_id)),
     };
+    scrub_failure(&mut r, &call.cred.config);
     r.mark_reason();
     if !r.headers.iter().any(|(k, _)| k == "client-request-id") {
         r.headers.push(("client-request-id".into(), call.client_request_id.clone()));
     }
     r.set_header("x-msgraph-retries", call.retries.to_string());
     r
+}
+
+/// Failures (library errors and HTTP statuses >= 400) never carry the
+/// credential's secret, nor a token, whatever the service echoed.
+fn scrub_failure(r: &mut Response, cfg: &CredentialConfig) {
+    if r.status < 0 || r.status >= 400 {
+        crate::secret::scrub_bytes(&mut r.body, &crate::secret::secrets_of(cfg));
+    }
 }
 
 /// One Graph request (optionally all pages).
@@ -124,7 +133,10 @@ pub fn token_info(credential: &str, options: Option<&str>) -> Result<Response> {
     }
     let (t, source) = match token::get(&cred) {
         Ok(x) => x,
-        Err(e) => return Ok(Response::from_error(&e, Some(&request_id))),
+        Err(e) => {
+            let e = e.scrubbed(&crate::secret::secrets_of(&cred.config));
+            return Ok(Response::from_error(&e, Some(&request_id)));
+        }
     };
     let now = SystemTime::now();
     let mut doc = json!({

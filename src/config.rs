@@ -201,6 +201,14 @@ impl CredentialConfig {
 
     /// Parses a configuration from a JSON value.
     pub fn from_value(value: &Value) -> Result<CredentialConfig> {
+        CredentialConfig::from_value_with(value, &|_, _| Ok(()))
+    }
+
+    /// As [`CredentialConfig::from_value`], asking `allow` about the real
+    /// path of every file the configuration names (`certificate_file`,
+    /// `private_key_file`, `ca_file`) once it is open and before it is read:
+    /// the agent policy's file grant (see `policy`).
+    pub fn from_value_with(value: &Value, allow: &dyn Fn(&str, &Path) -> Result<()>) -> Result<CredentialConfig> {
         let obj = value
             .as_object()
             .ok_or_else(|| Error::config("credential configuration must be a JSON object"))?;
@@ -242,7 +250,7 @@ impl CredentialConfig {
                     a if a.eq_ignore_ascii_case("RS256") => crate::assertion::Algorithm::Rs256,
                     other => return Err(Error::config(format!("'assertion_alg' '{other}' is not PS256 or RS256"))),
                 };
-                Some(crate::assertion::Certificate::load(Path::new(c), Path::new(k), alg)?)
+                Some(crate::assertion::Certificate::load_checked(Path::new(c), Path::new(k), alg, allow)?)
             }
             (None, None) => {
                 if obj.contains_key("assertion_alg") {
@@ -287,10 +295,14 @@ impl CredentialConfig {
         let ms = |key: &str, min: u64, max: u64, default: u64| -> Result<Duration> {
             Ok(Duration::from_millis(integer_value(obj, key, min, max)?.unwrap_or(default)))
         };
-        let ca_file = string_value(obj, "ca_file")?.map(PathBuf::from);
-        if let Some(p) = &ca_file {
-            check_readable(p, "ca_file")?;
-        }
+        let ca_file = match string_value(obj, "ca_file")? {
+            Some(p) => {
+                let f = crate::secure_file::open(Path::new(p), crate::secure_file::CA_FILE)?;
+                allow("ca_file", f.real_path())?;
+                Some(f.real_path().to_path_buf())
+            }
+            None => None,
+        };
         let proxy = match string_value(obj, "proxy")? {
             Some(p) => {
                 let u = Url::parse(p).map_err(|_| Error::config("'proxy' is not a valid URL"))?;
@@ -338,43 +350,32 @@ impl CredentialConfig {
     }
 }
 
-fn check_readable(path: &Path, key: &str) -> Result<()> {
-    std::fs::metadata(path)
-        .map(|_| ())
-        .map_err(|e| Error::config(format!("'{key}' {}: {e}", path.display())))
+/// Reads a credentials file: a JSON object whose keys are credential names
+/// and whose values are credential configurations. The file must be owned
+/// by the process's user and not accessible to group or others (chmod
+/// 600), at most 1 MiB; it is opened once and checked on its descriptor
+/// (see `secure_file`). All entries are validated before any is returned.
+pub fn read_credentials_file(path: &Path) -> Result<Vec<(String, CredentialConfig)>> {
+    let text = crate::secure_file::read_text(path, crate::secure_file::CREDENTIALS_FILE)?;
+    parse_credentials(&text, path, &|_| true)
 }
 
-/// Reads a credentials file: a JSON object whose keys are credential names
-/// and whose values are credential configurations. The file must not be
-/// readable or writable by group or others (chmod 600). All entries are
-/// validated before any is returned.
-pub fn read_credentials_file(path: &Path) -> Result<Vec<(String, CredentialConfig)>> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::config(format!("cannot read credentials file {}: {e}", path.display())))?;
-    if !meta.is_file() {
-        return Err(Error::config(format!("credentials file {} is not a regular file", path.display())));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(Error::config(format!(
-                "credentials file {} has mode {mode:03o}: group and others must have no access (chmod 600)",
-                path.display()
-            )));
-        }
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::config(format!("cannot read credentials file {}: {e}", path.display())))?;
-    let doc: Value = serde_json::from_str(&text).map_err(|e| {
+/// Parses a credentials file's text (`path` for messages). Only the entries
+/// `wanted` by name are validated and returned; the others are not looked
+/// at beyond their names.
+pub fn parse_credentials(
+    text: &str,
+    path: &Path,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Result<Vec<(String, CredentialConfig)>> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| {
         Error::config(format!("credentials file {} is not valid JSON: {e}", path.display()))
     })?;
     let obj = doc.as_object().ok_or_else(|| {
         Error::config(format!("credentials file {} must hold a JSON object of named credentials", path.display()))
     })?;
     let mut out = Vec::with_capacity(obj.len());
-    for (name, value) in obj {
+    for (name, value) in obj.iter().filter(|(n, _)| wanted(n)) {
         crate::credentials::check_name(name)?;
         let cfg = CredentialConfig::from_value(value).map_err(|e| Error {
             message: format!("credential '{name}' in {}: {}", path.display(), e.message),

@@ -52,6 +52,23 @@ impl Error {
         self.details.insert(key.to_string(), value.into());
         self
     }
+    /// The error without any form of `secrets` (nor JWT-shaped tokens) in
+    /// its message and details: for every error built from response text.
+    pub fn scrubbed(mut self, secrets: &[String]) -> Error {
+        fn walk(v: &mut Value, secrets: &[String]) {
+            match v {
+                Value::String(s) => *s = crate::secret::scrub_text(s, secrets),
+                Value::Array(a) => a.iter_mut().for_each(|x| walk(x, secrets)),
+                Value::Object(m) => m.values_mut().for_each(|x| walk(x, secrets)),
+                _ => {}
+            }
+        }
+        self.message = crate::secret::scrub_text(&self.message, secrets);
+        for v in self.details.values_mut() {
+            walk(v, secrets);
+        }
+        self
+    }
     /// The error as Graph's own error shape:
     /// `{"error":{"code":"MSGRAPH_ERR_…","message":"…","status":-n,…details}}`.
     pub fn to_document(&self) -> Value {

@@ -34,6 +34,13 @@ pub struct TokenInfoOptions {
     pub force_refresh: bool,
 }
 
+/// The keys `msgraph_request` accepts in its options.
+pub const REQUEST_KEYS: &[&str] = &["headers", "timeout_ms", "max_retries", "retry_budget_ms", "all_pages", "max_items"];
+/// The keys `msgraph_batch` accepts in its options.
+pub const BATCH_KEYS: &[&str] = &["headers", "timeout_ms", "max_retries", "retry_budget_ms", "concurrency"];
+/// The keys `msgraph_token_info` accepts in its options.
+pub const TOKEN_INFO_KEYS: &[&str] = &["include_token", "force_refresh"];
+
 /// Headers the library owns and a caller may not set.
 const RESERVED_HEADERS: &[&str] = &["authorization", "host", "content-length", "transfer-encoding", "connection"];
 
@@ -112,11 +119,7 @@ impl CallOptions {
     /// Parses options for a call made with `cfg`.
     pub fn parse(text: Option<&str>, cfg: &CredentialConfig, batch: bool) -> Result<CallOptions> {
         let m = parse_object(text)?;
-        if batch {
-            check_keys(&m, &["headers", "timeout_ms", "max_retries", "retry_budget_ms", "concurrency"])?;
-        } else {
-            check_keys(&m, &["headers", "timeout_ms", "max_retries", "retry_budget_ms", "all_pages", "max_items"])?;
-        }
+        check_keys(&m, if batch { BATCH_KEYS } else { REQUEST_KEYS })?;
         let max_items = number(&m, "max_items", 1, u64::MAX >> 1)?;
         let all_pages = bool_value(&m, "all_pages")?;
         if max_items.is_some() && !all_pages {
@@ -139,7 +142,7 @@ impl TokenInfoOptions {
     /// Parses token_info options.
     pub fn parse(text: Option<&str>) -> Result<TokenInfoOptions> {
         let m = parse_object(text)?;
-        check_keys(&m, &["include_token", "force_refresh"])?;
+        check_keys(&m, TOKEN_INFO_KEYS)?;
         Ok(TokenInfoOptions {
             include_token: bool_value(&m, "include_token")?,
             force_refresh: bool_value(&m, "force_refresh")?,

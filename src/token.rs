@@ -265,7 +265,7 @@ fn fetch(cred: &Credential) -> std::result::Result<Arc<Token>, (Error, bool)> {
 
 fn with_context(mut e: Error, cred: &Credential) -> Error {
     e.message = format!("token request for credential '{}': {}", cred.name, e.message);
-    e
+    e.scrubbed(&crate::secret::secrets_of(&cred.config))
 }
 
 fn parse_success(
@@ -357,5 +357,7 @@ fn refusal(cred: &Credential, resp: &RawResponse, status: i32) -> Error {
         e = e.with("retry_after", ra);
     }
     e.message = message;
-    e
+    // Whatever the endpoint (or a proxy) echoed: never the credential's
+    // secret, assertion or a token.
+    e.scrubbed(&crate::secret::secrets_of(&cred.config))
 }

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::token::{Source, Token};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use ring::{digest, hmac, rand::SecureRandom};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -105,16 +105,10 @@ fn try_flock(f: &File) -> bool {
 }
 
 fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let mut k = [0u8; 64];
-    if key.len() > 64 {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let ipad: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
-    let opad: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
-    let inner = Sha256::new().chain_update(&ipad).chain_update(msg).finalize();
-    Sha256::new().chain_update(&opad).chain_update(inner).finalize().into()
+    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), msg);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(tag.as_ref());
+    out
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -180,9 +174,9 @@ fn dir_key(dir: &Path) -> Result<Vec<u8>> {
             let _ = std::fs::remove_file(&path);
         }
         let mut fresh = [0u8; 32];
-        File::open("/dev/urandom")
-            .and_then(|mut r| r.read_exact(&mut fresh))
-            .map_err(|e| Error::internal(format!("no random bytes for the token cache key: {e}")))?;
+        ring::rand::SystemRandom::new()
+            .fill(&mut fresh)
+            .map_err(|_| Error::internal("no random bytes for the token cache key"))?;
         write_atomic(dir, ".key", &fresh, false).map_err(|e| {
             Error::config(format!("token cache directory {}: cannot write its key: {e}", dir.display()))
         })?;
@@ -199,13 +193,13 @@ pub fn entry(cred: &Credential, dir: &Path) -> Result<Entry> {
         ClientAuth::Secret(s) => hmac_sha256(&key, &[b"secret:".as_slice(), s.expose().as_bytes()].concat()),
         ClientAuth::Certificate(c) => hmac_sha256(&key, &[b"certificate:".as_slice(), c.der()].concat()),
     };
-    let mut h = Sha256::new();
+    let mut h = digest::Context::new(&digest::SHA256);
     h.update(b"msgraph-token-cache-v1\0");
     for field in [cfg.tenant_id.as_bytes(), cfg.client_id.as_bytes(), cfg.scope.as_bytes(), cfg.token_url.as_str().as_bytes(), &proof] {
-        h.update((field.len() as u64).to_be_bytes());
+        h.update(&(field.len() as u64).to_be_bytes());
         h.update(field);
     }
-    Ok(Entry { dir: dir.to_path_buf(), fingerprint: hex(&h.finalize()) })
+    Ok(Entry { dir: dir.to_path_buf(), fingerprint: hex(h.finish().as_ref()) })
 }
 
 fn epoch(t: SystemTime) -> u64 {

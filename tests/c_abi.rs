@@ -821,6 +821,8 @@ fn cert_files(emu: &Emulator) -> (std::path::PathBuf, String, String) {
     let key = dir.join("app-key.pem");
     std::fs::write(&cert, emu.certificate_pem()).unwrap();
     std::fs::write(&key, emu.private_key_pem()).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     (dir, cert.to_str().unwrap().to_string(), key.to_str().unwrap().to_string())
 }
 
@@ -878,14 +880,29 @@ fn certificate_configuration_is_checked_early() {
     assert_eq!(with(json!({"certificate_file": cert, "private_key_file": key, "assertion_alg": "HS256"})), MSGRAPH_ERR_CONFIG);
     assert_eq!(with(json!({"certificate_file": cert, "private_key_file": key, "client_secret": "x"})), MSGRAPH_ERR_CONFIG);
     // A key that does not match the certificate.
-    use rsa::pkcs8::EncodePrivateKey;
-    let stranger = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).unwrap();
-    let other_key = dir.join("other-key.pem");
-    std::fs::write(&other_key, stranger.to_pkcs8_pem(Default::default()).unwrap().as_bytes()).unwrap();
-    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": other_key.to_str().unwrap()})), MSGRAPH_ERR_CONFIG);
+    // Keys from tests/fixtures/cert, copied with the mode asked for.
+    use std::os::unix::fs::PermissionsExt;
+    let fixture = |name: &str, mode: u32| {
+        let to = dir.join(format!("fixture-{name}"));
+        std::fs::copy(format!("{}/tests/fixtures/cert/{name}", env!("CARGO_MANIFEST_DIR")), &to).unwrap();
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(mode)).unwrap();
+        to.to_str().unwrap().to_string()
+    };
+    // A key file group or others can read is refused, even from C.
+    let stranger = fixture("stranger-key.pem", 0o644);
+    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": stranger})), MSGRAPH_ERR_CONFIG);
+    assert!(last_error().contains("mode 644") && last_error().contains("chmod 600"), "{}", last_error());
+    let stranger = fixture("stranger-key.pem", 0o600);
+    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": stranger})), MSGRAPH_ERR_CONFIG);
     assert!(last_error().contains("does not belong"), "{}", last_error());
     assert!(!last_error().contains("PRIVATE KEY"));
-    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": key})), MSGRAPH_OK);
+    // A key too small to sign with (RSA 1024) is refused as such.
+    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": fixture("small-key.pem", 0o600)})), MSGRAPH_ERR_CONFIG);
+    assert!(last_error().contains("cannot be used"), "{}", last_error());
+    // A PKCS#1 key ("RSA PRIVATE KEY") with its certificate is accepted.
+    let pkcs1 = json!({"certificate_file": fixture("app-cert.pem", 0o644), "private_key_file": fixture("app-key-pkcs1.pem", 0o600)});
+    assert_eq!(with(pkcs1), MSGRAPH_OK, "{}", last_error());
+    assert_eq!(with(json!({"certificate_file": cert, "private_key_file": key})), MSGRAPH_OK, "{}", last_error());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

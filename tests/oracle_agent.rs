@@ -114,6 +114,10 @@ fn start() -> Env {
     std::fs::write(&file, json!({ "graph": emu.credential_json() }).to_string()).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // The agent policy: SCOTT may use the file's "graph"; every schema may
+    // point credentials it creates at the emulator on loopback.
+    let policy = json!({"schemas": {"SCOTT": {"credentials": ["graph"]}, "*": {"endpoints": ["http://127.0.0.1:*"]}}});
+    std::fs::write(cred_dir.join("policy.json"), policy.to_string()).unwrap();
     Env { emu, cred_dir }
 }
 
@@ -135,7 +139,8 @@ fn run(env: &Env, scenario: &str, extra: &[(&str, &str)]) -> Run {
         .env("MSGRAPH_T_USER1", env.emu.user_id(1))
         .env("MSGRAPH_T_USER2", env.emu.user_id(2))
         .env("MSGRAPH_CREDENTIALS_FILE", env.cred_dir.join("credentials.json"))
-        .env("MSGRAPH_CREDENTIALS_DIR", &env.cred_dir);
+        .env("MSGRAPH_CREDENTIALS_DIR", &env.cred_dir)
+        .env("MSGRAPH_POLICY_FILE", env.cred_dir.join("policy.json"));
     for (k, v) in extra {
         cmd.env(k, v);
     }
@@ -192,6 +197,7 @@ fn package_routines_through_the_agent() {
     absorb(&small);
 
     absorb(&run(&env, "fresh_session", &[]));
+    absorb(&run(&env, "other_schema", &[("AGENT_SESSION_USER", "HR")]));
     absorb(&run(&env, "auth_fail", &[]));
 
     env.emu.throttle_next(1000, "0");
@@ -541,6 +547,7 @@ fn sync_through_the_agent() {
         .env("MSGRAPH_T_CLIENT", c["client_id"].as_str().unwrap())
         .env("MSGRAPH_T_SECRET", c["client_secret"].as_str().unwrap())
         .env("MSGRAPH_T_OPTIONS", options)
+        .env("MSGRAPH_POLICY_FILE", env.cred_dir.join("policy.json"))
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();

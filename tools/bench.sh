@@ -9,9 +9,12 @@
 #
 # Environment: CARGO_TARGET_DIR (default target/), BENCH_OUT (default
 # $CARGO_TARGET_DIR/bench), BENCH_VENV (default $BENCH_OUT/venv),
-# BENCH_ROUNDS, BENCH_WARM_N, BENCH_PROTO (0: skip the transport prototype,
+# BENCH_ROUNDS, BENCH_WARM_N, BENCH_FIXED_N (default 10 x BENCH_WARM_N), BENCH_PROTO (0: skip the transport prototype,
 # bench/transport-proto: reqwest::blocking against reqwest on the calling
-# thread, the fix BENCHMARKS.md proposes).
+# thread, the fix BENCHMARKS.md proposes), BENCH_ONLY=fixed (only the fixed
+# fast server row: nginx serving a static page, installed through apt-get
+# when missing, with the emulator only issuing the token), BENCH_CALLGRIND=1
+# (with the fixed row: instructions per call under valgrind's callgrind).
 set -euo pipefail
 mode=${1:-all}
 case "$mode" in all|token-cache) ;; *) echo "usage: bash tools/bench.sh [token-cache]" >&2; exit 2 ;; esac
@@ -23,9 +26,12 @@ venv=${BENCH_VENV:-$out/venv}
 quick=${BENCH_QUICK:-0}
 rounds=${BENCH_ROUNDS:-$([ "$quick" = 1 ] && echo 2 || echo 7)}
 warm_n=${BENCH_WARM_N:-$([ "$quick" = 1 ] && echo 300 || echo 2000)}
+# nginx answers in a few µs: ten times the calls, so a round outlasts noise.
+fixed_n=${BENCH_FIXED_N:-$((warm_n * 10))}
 token_n=$([ "$quick" = 1 ] && echo 1000 || echo 10000)
 bulk_n=1000
 page_users=$([ "$quick" = 1 ] && echo 10000 || echo 100000)
+only=${BENCH_ONLY:-}
 mkdir -p "$out"
 [ "$mode" = all ] && rm -rf "$out/raw" && mkdir -p "$out/raw"
 
@@ -39,12 +45,19 @@ if ! echo "#include <curl/curl.h>" | gcc -E - >/dev/null 2>&1; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libcurl4-openssl-dev >/dev/null
 fi
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import msal, requests' 2>/dev/null; then
+if [ -z "$only" ] && { [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import msal, requests' 2>/dev/null; }; then
   say "python venv with msal and requests in $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q msal requests
 fi
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  say "installing nginx-light (the fixed fast server)"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light >/dev/null
 fi
+fi
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 say "release build"
 cargo build --release --quiet -p msgraph-extproc -p msgraph-emulator
 rel="$target/release"
@@ -53,7 +66,7 @@ cflags=(-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror)
 gcc "${cflags[@]}" -I include bench/bench_capi.c -ldl -o "$out/bench_capi"
 [ "$mode" = all ] && gcc "${cflags[@]}" bench/bench_curl.c -lcurl -o "$out/bench_curl"
 [ "$mode" = all ] && gcc "${cflags[@]}" bench/bench_raw.c -o "$out/bench_raw"
-proto=${BENCH_PROTO:-1}
+proto=${BENCH_PROTO:-$([ -z "$only" ] && echo 1 || echo 0)}
 [ "$mode" = all ] || proto=0
 if [ "$proto" = 1 ]; then
   say "transport prototype (reqwest blocking vs on the calling thread)"
@@ -63,6 +76,8 @@ fi
 # --- emulators ---------------------------------------------------------------
 emu_pids=()
 trap 'for p in "${emu_pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+# want SECTION: whether BENCH_ONLY lets SECTION run.
+want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 # start_emu NAME ARGS...: sets $creds and $base (http[s]://127.0.0.1:PORT)
 start_emu() {
   local name=$1; shift
@@ -162,6 +177,84 @@ fi
 say "warm calls, plain http: $rounds rounds x $warm_n GETs of $warm_path"
 start_emu http
 token=$("$out/bench_capi" "$lib" "$creds" token)
+http_base=$base; http_creds=$creds
+
+# 1a. A fixed fast server: nginx serving the emulator's answer to
+# $warm_path as a static file on loopback, so the client's own cost is not
+# hidden behind the emulator's. The emulator still issues the one token
+# (the credential's graph_base_url points at nginx).
+if want fixed; then
+  ndir="$out/nginx"
+  rm -rf "$ndir" && mkdir -p "$ndir/www/v1.0" "$ndir/tmp"
+  python3 -c '
+import sys, urllib.request
+url, token, dest = sys.argv[1:4]
+req = urllib.request.Request(url, headers={"authorization": "Bearer " + token})
+open(dest, "wb").write(urllib.request.urlopen(req).read())
+' "$base/v1.0$warm_path" "$token" "$ndir/www/v1.0${warm_path}.json"
+  nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  {
+    echo "daemon off; worker_processes 1; pid $ndir/nginx.pid; error_log $ndir/error.log;"
+    echo "events { worker_connections 64; }"
+    echo "http {"
+    echo "  access_log off; keepalive_requests 1000000; keepalive_timeout 300s;"
+    for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $ndir/tmp;"; done
+    echo "  server {"
+    echo "    listen 127.0.0.1:$nport; root $ndir/www; default_type application/json;"
+    echo '    location / { try_files $uri $uri.json =404; }'
+    echo "  }"
+    echo "}"
+  } > "$ndir/nginx.conf"
+  "$nginx_bin" -p "$ndir" -c "$ndir/nginx.conf" -g "user $(id -un);" 2>"$ndir/start.log" &
+  emu_pids+=($!)
+  for _ in $(seq 1 100); do
+    python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$nport" 2>/dev/null && break
+    sleep 0.05
+  done
+  python3 -c '
+import json, sys
+src, dest, base = sys.argv[1:4]
+c = json.load(open(src))
+c["emulator"]["graph_base_url"] = base
+json.dump(c, open(dest, "w"))
+' "$creds" "$ndir/creds.json" "http://127.0.0.1:$nport/v1.0"
+  chmod 600 "$ndir/creds.json"
+  say "warm calls, fixed server (nginx on 127.0.0.1:$nport): $rounds rounds x $fixed_n GETs of $warm_path"
+  for r in $(seq 1 "$rounds"); do
+    "$out/bench_capi" "$lib" "$ndir/creds.json" warm "$fixed_n" "$warm_path" | rec warm_fixed_lib
+    "$out/bench_curl" warm "$fixed_n" "http://127.0.0.1:$nport/v1.0$warm_path" "$token" | rec warm_fixed_curl
+    "$out/bench_raw" "$fixed_n" "$nport" "/v1.0$warm_path" "$token" | rec warm_fixed_raw
+  done
+  # BENCH_CALLGRIND=1: instructions per warm GET (all threads of the client;
+  # nginx is another process), from two callgrind runs of different lengths
+  # so that start-up cancels out. Repeatable where times are not; the
+  # profiles stay in $ndir/callgrind.* for callgrind_annotate.
+  if [ "${BENCH_CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null 2>&1; then
+    say "callgrind: instructions per warm GET against nginx (libmsgraph, libcurl)"
+    for client in lib curl; do
+      for n in 200 1200; do
+        cg="$ndir/callgrind.$client.$n"
+        if [ $client = lib ]; then
+          cmd=("$out/bench_capi" "$lib" "$ndir/creds.json" warm "$n" "$warm_path")
+        else
+          cmd=("$out/bench_curl" warm "$n" "http://127.0.0.1:$nport/v1.0$warm_path" "$token")
+        fi
+        valgrind --tool=callgrind --callgrind-out-file="$cg" "${cmd[@]}" >/dev/null 2>"$cg.log"
+      done
+      python3 -c '
+import json, re, sys
+def ir(path):
+    for l in open(path):
+        if l.startswith("summary:") or l.startswith("totals:"):
+            return int(l.split()[1])
+client, a, b = sys.argv[1:4]
+print(json.dumps({"client": client, "instructions_per_call": round((ir(b) - ir(a)) / 1000)}))
+' "$client" "$ndir/callgrind.$client.200" "$ndir/callgrind.$client.1200" | rec warm_fixed_callgrind
+    done
+  fi
+fi
+
+if want full; then
 for r in $(seq 1 "$rounds"); do
   "$out/bench_capi" "$lib" "$creds" warm "$warm_n" "$warm_path" | rec warm_http_lib
   "$out/bench_curl" warm "$warm_n" "$base/v1.0$warm_path" "$token" | rec warm_http_curl
@@ -172,7 +265,6 @@ for r in $(seq 1 "$rounds"); do
   fi
   "$venv/bin/python" bench/bench_py.py "$creds" "$warm_n" "$warm_path" --token post | rec warm_http_py
 done
-http_base=$base; http_creds=$creds
 
 say "warm calls, TLS (emulator --tls, its CA given to every client)"
 start_emu tls --tls --ca-out "$out/emu-tls/ca.pem"
@@ -230,6 +322,7 @@ done
 say "paging: $page_users users, 999 a page, all_pages"
 start_emu page --users "$page_users"
 "$out/bench_capi" "$lib" "$creds" page '/users?$top=999' | rec page
+fi # want full
 
 # --- report -------------------------------------------------------------------------------
 python3 bench/report.py "$out/raw" "$out/results.json" "$out/table.md"

@@ -8,7 +8,7 @@ use crate::api;
 /// `config_json` keys: "tenant_id", "client_id", "client_secret" or
 /// "client_secret_env" (the name of an environment variable holding the
 /// secret) or, for a certificate credential, "certificate_file" and
-/// "private_key_file" (PEM; unencrypted PKCS#8 or PKCS#1 RSA key) with
+/// "private_key_file" (PEM; unencrypted PKCS#8 or PKCS#1 RSA key, 2048 to 8192 bits) with
 /// "assertion_alg" ("PS256", the default, or "RS256"), "scope" (default "https://graph.microsoft.com/.default"),
 /// "cloud" ("global", "usgov", "usgov-dod", "china": sets the authority
 /// host, Graph host and scope), "authority_host" (default
@@ -19,7 +19,10 @@ use crate::api;
 /// 10), "retry_budget_ms" (total waiting between retries, default 180000),
 /// "max_response_bytes" (default 268435456), "ca_file" (extra trusted CA
 /// certificates, PEM), "proxy" (http, https or socks5 URL),
-/// "token_cache_dir" (shared token cache, see below). Numbers may be
+/// "mailbox_concurrency" (requests to one Outlook mailbox in flight at once
+/// from this process, 1 to 64, default 4: Exchange Online allows four per
+/// app and mailbox; more wait their turn in the library), "token_cache_dir"
+/// (shared token cache, see below). Numbers may be
 /// given as JSON numbers or digit strings.
 ///
 /// Shared token cache: with "token_cache_dir" (or, when the key is absent,
@@ -39,6 +42,14 @@ use crate::api;
 ///
 /// Plain http is accepted only for loopback hosts (the emulator): any other
 /// http endpoint gives MSGRAPH_ERR_REFUSED.
+///
+/// Security model: the caller is trusted with the process's environment,
+/// files and network (it is the process owner), so no agent policy applies
+/// here; the MSGRAPH package's msgraph_xp_credential_set() is restricted
+/// by one. Files are still opened once and checked on the descriptor: the
+/// "private_key_file" must be owned by the process's user with no access
+/// for group or others (chmod 600) and at most 64 KiB; a certificate at
+/// most 256 KiB, a "ca_file" at most 4 MiB (MSGRAPH_ERR_CONFIG otherwise).
 ///
 /// Replacing a credential drops the tokens cached for it. Both strings are
 /// copied; the caller keeps ownership.
@@ -63,9 +74,12 @@ pub extern "C" fn msgraph_credential_set(name: *const c_char, config_json: *cons
 /// msgraph_credential_set(), e.g.
 /// {"graph": {"tenant_id": "…", "client_id": "…", "client_secret": "…"}}.
 ///
-/// The file must be a regular file that group and others cannot access
-/// (chmod 600): otherwise MSGRAPH_ERR_CONFIG. Every entry is validated
-/// before any is registered: on failure none is.
+/// The file must be a regular file owned by the process's user that group
+/// and others cannot access (chmod 600), at most 1 MiB: otherwise
+/// MSGRAPH_ERR_CONFIG. It is opened once and checked on the open
+/// descriptor (fstat), so a file swapped in after the check is never the
+/// one read. Every entry is validated before any is registered: on
+/// failure none is.
 ///
 /// Returns the number of credentials loaded (>= 0), or a negative status:
 /// MSGRAPH_ERR_ARGUMENT (NULL path), MSGRAPH_ERR_CONFIG (unreadable, too

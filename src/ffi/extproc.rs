@@ -362,7 +362,7 @@ fn credential_config(
     client_secret: Option<&str>,
     scope: Option<&str>,
     options: Option<&str>,
-) -> Result<String, Error> {
+) -> Result<serde_json::Value, Error> {
     let mut doc = match options.map(str::trim).filter(|t| !t.is_empty()) {
         None => serde_json::Map::new(),
         Some(t) => match serde_json::from_str::<serde_json::Value>(t) {
@@ -375,19 +375,38 @@ fn credential_config(
             doc.insert(key.into(), v.into());
         }
     }
-    Ok(serde_json::Value::Object(doc).to_string())
+    Ok(serde_json::Value::Object(doc))
 }
 
 /// Registers (or replaces) a credential: the package's create_credential.
 ///
-/// `name` is the full registry name (the package prefixes the caller's
-/// schema). `tenant_id`, `client_id`, `client_secret`, `scope` (NULL for
-/// the default) are set on top of `options`, a JSON object of further
-/// settings of msgraph_credential_set() ("authority_host", "graph_base_url",
+/// `name` is the full registry name, `SCHEMA/name`: the package prefixes
+/// the caller's SESSION_USER, and the part before the first '/' is the
+/// schema the agent policy is applied to (see "Security model" below).
+/// `tenant_id`, `client_id`, `client_secret`, `scope` (NULL for the
+/// default) are set on top of `options`, a JSON object of further settings
+/// of msgraph_credential_set() ("authority_host", "graph_base_url",
 /// "cloud", "timeout_ms", "proxy", "client_secret_env", …; NULL for none).
 ///
-/// Returns MSGRAPH_OK or a negative status; `err` receives the reason
-/// (UTF-8, NULL on success).
+/// Security model: unlike msgraph_credential_set() (the process owner is
+/// trusted), a configuration created here comes from a database user, who
+/// is not trusted with the agent's environment, files or network position.
+/// Unless the agent policy (the file named by MSGRAPH_POLICY_FILE in
+/// extproc.ora) grants it to the schema, it may not name
+/// "client_secret_env" (schemas.S.client_secret_env), "private_key_file",
+/// "certificate_file", "ca_file" (schemas.S.files, checked on the opened
+/// file's real path), "proxy" (schemas.S.proxies; with a user and password
+/// also schemas.S.proxy_credentials), and its endpoints ("token_url",
+/// "authority_host", "graph_base_url", "cloud") must be the national
+/// clouds' Microsoft hosts (https, port 443) or origins listed in
+/// schemas.S.endpoints. A refusal is MSGRAPH_ERR_REFUSED naming the key and
+/// the setting that would allow it; it comes before any request exists, so
+/// nothing is sent. A policy file that cannot be read or parsed refuses
+/// every call (MSGRAPH_ERR_CONFIG).
+///
+/// Returns MSGRAPH_OK or a negative status (MSGRAPH_ERR_ARGUMENT for a name
+/// without a schema); `err` receives the reason (UTF-8, NULL on success),
+/// which never carries a secret.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "C" fn msgraph_xp_credential_set(
@@ -418,14 +437,18 @@ pub extern "C" fn msgraph_xp_credential_set(
         let out = OutRaw::new(err, err_ind, err_len, err_maxlen);
         let r = (|| {
             let name = required_text(name, name_ind, name_len, "credential name")?;
-            let config = credential_config(
+            crate::credentials::check_name(name)?;
+            let (schema, _) = crate::policy::split_name(name)?;
+            let policy = crate::policy::Policy::load()?;
+            let doc = credential_config(
                 text_arg(tenant_id, tenant_id_ind, tenant_id_len, "tenant_id")?,
                 text_arg(client_id, client_id_ind, client_id_len, "client_id")?,
                 text_arg(client_secret, client_secret_ind, client_secret_len, "client_secret")?,
                 text_arg(scope, scope_ind, scope_len, "scope")?,
                 text_arg(options, options_ind, options_len, "options")?,
             )?;
-            api::credential_set(name, &config).map(|_| MSGRAPH_OK)
+            let cfg = crate::policy::config_for_schema(&policy, schema, &doc)?;
+            crate::credentials::set(name, cfg).map(|_| MSGRAPH_OK)
         })();
         if let Err(e) = &r {
             out.put_text(&clip(e.to_string()));
@@ -434,12 +457,24 @@ pub extern "C" fn msgraph_xp_credential_set(
     })
 }
 
-/// Loads a credentials file (as msgraph_credentials_load()) and registers
-/// every entry under `prefix` + its name (the package passes the caller's
-/// schema namespace). `path` NULL means the file named by the environment
-/// variable MSGRAPH_CREDENTIALS_FILE (set in extproc.ora). When the
-/// environment variable MSGRAPH_CREDENTIALS_DIR is set, only files inside
-/// that directory are accepted (MSGRAPH_ERR_REFUSED otherwise).
+/// Loads a credentials file and registers, under `prefix` + its name, each
+/// entry the agent policy grants to the schema: the package passes the
+/// caller's namespace `SCHEMA/` (SESSION_USER), anything else is
+/// MSGRAPH_ERR_ARGUMENT. `path` NULL means the file named by the
+/// environment variable MSGRAPH_CREDENTIALS_FILE (set in extproc.ora).
+///
+/// Security model: only the entries listed in the policy's
+/// schemas.S.credentials (or "*") are validated and registered, so by
+/// default nothing in the file is shared with any schema; a file with
+/// entries of which none is granted is MSGRAPH_ERR_REFUSED. An explicit
+/// `path` must lie inside MSGRAPH_CREDENTIALS_DIR (when unset: the
+/// directory of MSGRAPH_CREDENTIALS_FILE; when both are unset explicit
+/// paths are refused), checked on the opened file's real path
+/// (MSGRAPH_ERR_REFUSED otherwise). The file must be owned by the agent's
+/// user, not accessible to group or others (chmod 600) and at most 1 MiB
+/// (MSGRAPH_ERR_CONFIG otherwise); it is opened once and checked on the
+/// open descriptor. The file's entries come from the DBA, so they may use
+/// the agent's variables, files and any endpoint.
 ///
 /// Returns the number of credentials loaded, or a negative status with the
 /// reason in `err`.
@@ -461,35 +496,9 @@ pub extern "C" fn msgraph_xp_credentials_load(
         let out = OutRaw::new(err, err_ind, err_len, err_maxlen);
         let r = (|| {
             let prefix = text_arg(prefix, prefix_ind, prefix_len, "prefix")?.unwrap_or("");
-            let path = match text_arg(path, path_ind, path_len, "path")?.filter(|p| !p.is_empty()) {
-                Some(p) => p.to_string(),
-                None => std::env::var("MSGRAPH_CREDENTIALS_FILE").map_err(|_| {
-                    Error::config("no path given and MSGRAPH_CREDENTIALS_FILE is not set in the agent's environment (extproc.ora)")
-                })?,
-            };
-            let path = std::path::PathBuf::from(path);
-            if let Ok(dir) = std::env::var("MSGRAPH_CREDENTIALS_DIR") {
-                let dir = std::fs::canonicalize(&dir)
-                    .map_err(|e| Error::config(format!("MSGRAPH_CREDENTIALS_DIR {dir}: {e}")))?;
-                let file = std::fs::canonicalize(&path)
-                    .map_err(|e| Error::config(format!("cannot read credentials file {}: {e}", path.display())))?;
-                if !file.starts_with(&dir) {
-                    return Err(Error::refused(format!(
-                        "credentials file {} is outside MSGRAPH_CREDENTIALS_DIR ({})",
-                        path.display(),
-                        dir.display()
-                    )));
-                }
-            }
-            let entries = crate::config::read_credentials_file(&path)?;
-            for (n, _) in &entries {
-                crate::credentials::check_name(&format!("{prefix}{n}"))?;
-            }
-            let n = entries.len();
-            for (name, cfg) in entries {
-                crate::credentials::set(&format!("{prefix}{name}"), cfg)?;
-            }
-            Ok(n.min(i32::MAX as usize) as i32)
+            let path = text_arg(path, path_ind, path_len, "path")?;
+            let n = crate::policy::load_for_schema(prefix, path)?;
+            Ok::<i32, Error>(n.min(i32::MAX as usize) as i32)
         })();
         if let Err(e) = &r {
             out.put_text(&clip(e.to_string()));

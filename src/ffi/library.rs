@@ -8,6 +8,9 @@ pub const MSGRAPH_VERSION_MAJOR: i32 = 0;
 pub const MSGRAPH_VERSION_MINOR: i32 = 1;
 /// Patch version of this header.
 pub const MSGRAPH_VERSION_PATCH: i32 = 0;
+/// The header's version as one number, 0xMMmmpp (0.1.0 is 0x000100), for
+/// `#if MSGRAPH_VERSION_NUMBER >= 0x000100` tests at compile time.
+pub const MSGRAPH_VERSION_NUMBER: i32 = (MSGRAPH_VERSION_MAJOR << 16) | (MSGRAPH_VERSION_MINOR << 8) | MSGRAPH_VERSION_PATCH;
 
 /// The library's version, e.g. "0.1.0".
 ///
@@ -84,5 +87,7 @@ mod tests {
     fn header_version_matches_the_package() {
         let v = format!("{MSGRAPH_VERSION_MAJOR}.{MSGRAPH_VERSION_MINOR}.{MSGRAPH_VERSION_PATCH}");
         assert_eq!(v, env!("CARGO_PKG_VERSION"));
+        let n = MSGRAPH_VERSION_NUMBER;
+        assert_eq!(format!("{}.{}.{}", n >> 16, (n >> 8) & 0xff, n & 0xff), env!("CARGO_PKG_VERSION"));
     }
 }

@@ -136,6 +136,8 @@ static const char *session_user = "SCOTT";
 
 static char *namespace(void) {
   static char ns[200];
+  if (strchr(session_user, '/'))
+    raise_app(-20008, "MSGRAPH_ERR_REFUSED: MSGRAPH cannot serve a database user whose name contains a slash");
   snprintf(ns, sizeof ns, "%s/", session_user);
   return ns;
 }
@@ -658,6 +660,41 @@ static void scenario_fresh_session(void) {
   END_TRY
 }
 
+static void scenario_other_schema(void) {
+  /* Another schema (AGENT_SESSION_USER) under the same agent policy, which
+   * grants the credentials file's "graph" to SCOTT only. */
+  set_default_credential("graph");
+  TRY
+    clob x = get("/users?$top=1", NULL, NULL);
+    (void)x;
+    check(0, "the automatic load registers nothing for this schema");
+  CATCH
+    check(expect_error(-20002, "/graph"), "an entry not granted is not registered");
+  END_TRY
+  TRY
+    load_credentials(NULL);
+    check(0, "explicit load");
+  CATCH
+    check(expect_error(-20008, ".credentials"), "load_credentials names the policy setting");
+  END_TRY
+  clob o = clob_of("{\"client_secret_env\":\"MSGRAPH_T_SECRET\"}");
+  TRY
+    create_credential("env", env("MSGRAPH_T_TENANT"), env("MSGRAPH_T_CLIENT"), NULL, NULL, &o);
+    check(0, "agent variable");
+  CATCH
+    check(expect_error(-20008, "client_secret_env"), "an agent variable is refused");
+    check(!strstr(sqlerrm, env("MSGRAPH_T_SECRET")), "the refusal does not carry the variable's value");
+  END_TRY
+  session_user = "OTHER/SCOTT";
+  TRY
+    clob x = get("/users?$top=1", NULL, NULL);
+    (void)x;
+    check(0, "a user name with a slash");
+  CATCH
+    check(expect_error(-20008, "slash"), "a user name with a slash cannot pose as another schema");
+  END_TRY
+}
+
 static void scenario_auth_fail(void) {
   clob opts = clob_of(env("MSGRAPH_T_OPTIONS"));
   create_credential("wrong", env("MSGRAPH_T_TENANT"), env("MSGRAPH_T_CLIENT"), "not-the-secret", NULL, &opts);
@@ -756,6 +793,7 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "main")) scenario_main();
     else if (!strcmp(s, "fresh_session")) scenario_fresh_session();
     else if (!strcmp(s, "auth_fail")) scenario_auth_fail();
+    else if (!strcmp(s, "other_schema")) scenario_other_schema();
     else if (!strcmp(s, "throttled")) scenario_throttled();
     else if (!strcmp(s, "policy")) scenario_policy();
     else if (!strcmp(s, "charset")) scenario_charset();

@@ -1,7 +1,12 @@
-//! Hand-written argument parsing: a command, positional arguments, options
-//! with values (`--opt value` or `--opt=value`, some repeatable) and
-//! switches, recognised anywhere on the line; `--` ends the options.
+//! Argument parsing: a command, positional arguments, options with values
+//! (`--opt value` or `--opt=value`, some repeatable) and switches,
+//! recognised anywhere on the line; `--` ends the options. clap splits the
+//! line; which options apply to which command is [`spec`]'s, so that the
+//! CLI's own help text, usage errors (exit code 1) and "does not apply"
+//! messages stay as documented.
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Arg, ArgAction, ArgMatches};
 use std::collections::HashMap;
 
 /// Options every command accepts, with a value.
@@ -50,75 +55,77 @@ pub fn spec(command: &str) -> Option<Spec> {
     }
 }
 
+/// Options some command takes, with a value (see [`spec`]).
+const COMMAND_VALUES: &[&str] = &["max-items", "header", "columns", "body", "link", "state", "call", "user", "expiring-within"];
+/// Switches some command takes (see [`spec`]).
+const COMMAND_SWITCHES: &[&str] = &["show-token", "refresh", "all", "hide-expired"];
+
+/// The command line as clap reads it: every option of every command, and
+/// the words (command and positional arguments) in between. clap's own
+/// help and version flags are off: `-h`/`--help` and `-V`/`--version` are
+/// switches that main answers with the CLI's help text.
+fn clap_command() -> clap::Command {
+    let mut c = clap::Command::new("msgraph")
+        .no_binary_name(true)
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(Arg::new("words").num_args(0..).action(ArgAction::Append))
+        .arg(Arg::new("help").short('h').long("help").action(ArgAction::Count))
+        .arg(Arg::new("version").short('V').long("version").action(ArgAction::Count));
+    for v in GLOBAL_VALUES.iter().chain(COMMAND_VALUES) {
+        c = c.arg(Arg::new(*v).long(*v).num_args(1).action(ArgAction::Append).allow_hyphen_values(true));
+    }
+    for s in GLOBAL_SWITCHES.iter().chain(COMMAND_SWITCHES).filter(|s| **s != "help") {
+        c = c.arg(Arg::new(*s).long(*s).action(ArgAction::Count));
+    }
+    c
+}
+
+/// A usage error's text from clap's error, in the CLI's words.
+fn usage_error(e: &clap::Error) -> String {
+    let arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(a)) => a.split_whitespace().next().unwrap_or("").to_string(),
+        _ => String::new(),
+    };
+    let name = arg.trim_start_matches('-').split(['=', ' ', '.']).next().unwrap_or("").to_string();
+    match e.kind() {
+        ErrorKind::UnknownArgument => format!("unknown option '{arg}'"),
+        ErrorKind::InvalidValue | ErrorKind::WrongNumberOfValues | ErrorKind::NoEquals if !name.is_empty() => {
+            format!("option --{name} needs a value")
+        }
+        ErrorKind::TooManyValues if !name.is_empty() => {
+            format!("option --{name} takes no value")
+        }
+        _ => e.to_string().lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ").to_string(),
+    }
+}
+
 impl Args {
     /// Parses `argv` without the program name. Errors are usage errors.
     pub fn parse(argv: Vec<String>) -> Result<Args, String> {
+        let m: ArgMatches = clap_command().try_get_matches_from(argv).map_err(|e| usage_error(&e))?;
         let mut out = Args::default();
-        // The command is the first argument that is not an option (or its value).
-        let mut raw: Vec<String> = Vec::new();
-        let mut iter = argv.into_iter();
-        let mut options_done = false;
-        let mut pending: Vec<(String, Option<String>)> = Vec::new();
-        while let Some(a) = iter.next() {
-            if options_done || a == "-" || !a.starts_with('-') {
-                raw.push(a);
-                continue;
-            }
-            if a == "--" {
-                options_done = true;
-                continue;
-            }
-            if a == "-h" {
-                pending.push(("help".into(), None));
-                continue;
-            }
-            if a == "-V" || a == "--version" {
-                pending.push(("version".into(), None));
-                continue;
-            }
-            let Some(body) = a.strip_prefix("--") else {
-                return Err(format!("unknown option '{a}'"));
-            };
-            let (key, inline) = match body.split_once('=') {
-                Some((k, v)) => (k.to_string(), Some(v.to_string())),
-                None => (body.to_string(), None),
-            };
-            if takes_value(&key) {
-                let v = match inline {
-                    Some(v) => v,
-                    None => iter.next().ok_or_else(|| format!("option --{key} needs a value"))?,
-                };
-                pending.push((key, Some(v)));
-            } else if is_switch(&key) {
-                if inline.is_some() {
-                    return Err(format!("option --{key} takes no value"));
-                }
-                pending.push((key, None));
-            } else {
-                return Err(format!("unknown option '--{key}'"));
-            }
-        }
-        let mut raw = raw.into_iter();
-        out.command = raw.next();
-        out.positional = raw.collect();
+        let mut words = m.get_many::<String>("words").into_iter().flatten().cloned();
+        out.command = words.next();
+        out.positional = words.collect();
         let command = out.command.clone().unwrap_or_else(|| "help".into());
         let spec = spec(&command);
-        for (key, value) in pending {
-            if key == "version" {
-                out.switches.push(key);
-                continue;
-            }
-            let global = GLOBAL_VALUES.contains(&key.as_str()) || GLOBAL_SWITCHES.contains(&key.as_str());
-            let own = spec
-                .as_ref()
-                .map(|s| s.values.contains(&key.as_str()) || s.switches.contains(&key.as_str()))
-                .unwrap_or(false);
+        if m.get_count("version") > 0 {
+            out.switches.push("version".into());
+        }
+        let given = |key: &str| m.value_source(key) == Some(clap::parser::ValueSource::CommandLine);
+        let keys = GLOBAL_VALUES.iter().chain(COMMAND_VALUES).chain(GLOBAL_SWITCHES).chain(COMMAND_SWITCHES);
+        for key in keys.filter(|k| given(k)) {
+            let global = GLOBAL_VALUES.contains(key) || GLOBAL_SWITCHES.contains(key);
+            let own = spec.as_ref().map(|s| s.values.contains(key) || s.switches.contains(key)).unwrap_or(false);
             if !global && !own && spec.is_some() {
                 return Err(format!("option --{key} does not apply to '{command}'"));
             }
-            match value {
-                Some(v) => out.values.entry(key).or_default().push(v),
-                None => out.switches.push(key),
+            if GLOBAL_VALUES.contains(key) || COMMAND_VALUES.contains(key) {
+                let values = m.get_many::<String>(key).into_iter().flatten().cloned();
+                out.values.entry(key.to_string()).or_default().extend(values);
+            } else {
+                out.switches.push(key.to_string());
             }
         }
         Ok(out)
@@ -138,15 +145,6 @@ impl Args {
     pub fn switch(&self, key: &str) -> bool {
         self.switches.iter().any(|s| s == key)
     }
-}
-
-fn takes_value(key: &str) -> bool {
-    GLOBAL_VALUES.contains(&key)
-        || ["max-items", "header", "columns", "body", "link", "state", "call", "user", "expiring-within"].contains(&key)
-}
-
-fn is_switch(key: &str) -> bool {
-    GLOBAL_SWITCHES.contains(&key) || ["show-token", "refresh", "all", "hide-expired"].contains(&key)
 }
 
 /// A duration for --expiring-within: "10d", "36h", "2w", "90m", or plain days.
@@ -186,6 +184,15 @@ mod tests {
         assert!(p(&["get", "--user", "x"]).is_err());
         assert!(p(&["get", "--bogus"]).is_err());
         assert!(p(&["get", "--name"]).is_err());
+        assert_eq!(p(&["get", "--all=yes"]).unwrap_err(), "option --all takes no value");
+        assert_eq!(p(&["get", "--name"]).unwrap_err(), "option --name needs a value");
+        let a = p(&["request", "POST", "/x", "--header", "A: 1", "--header=B: 2", "--", "--not-an-option"]).unwrap();
+        assert_eq!(a.values("header"), ["A: 1", "B: 2"]);
+        assert_eq!(a.positional, vec!["POST", "/x", "--not-an-option"]);
+        let a = p(&["-h", "get", "-V", "--json", "--json"]).unwrap();
+        assert!(a.switch("help") && a.switch("version") && a.switch("json"));
+        assert_eq!(p(&["get", "--bogus"]).unwrap_err(), "unknown option '--bogus'");
+        assert_eq!(p(&["get", "--user", "x"]).unwrap_err(), "option --user does not apply to 'get'");
     }
 
     #[test]

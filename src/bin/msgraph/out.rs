@@ -2,27 +2,11 @@
 //! as two columns and combining marks as none, cells cleaned of control
 //! characters (Graph data never moves the terminal's cursor), and UTC dates.
 
-/// Display width of one character in a terminal (wcwidth, simplified).
+/// Display width of one character in a terminal: Unicode's East Asian
+/// Width rules (UAX #11) through the unicode-width crate; control
+/// characters, which cells never keep (see [`clean`]), count as none.
 pub fn char_width(c: char) -> usize {
-    let u = c as u32;
-    let zero = matches!(u,
-        0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x0610..=0x061A | 0x064B..=0x065F
-        | 0x0E31 | 0x0E34..=0x0E3A | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x200B..=0x200F
-        | 0x20D0..=0x20FF | 0x302A..=0x302D | 0x3099..=0x309A | 0xFE00..=0xFE0F | 0xFE20..=0xFE2F
-        | 0xFEFF);
-    if zero {
-        return 0;
-    }
-    let wide = matches!(u,
-        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
-        | 0xA000..=0xA4CF | 0xA960..=0xA97F | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE10..=0xFE19
-        | 0xFE30..=0xFE6F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x1F300..=0x1F64F | 0x1F900..=0x1F9FF
-        | 0x20000..=0x2FFFD | 0x30000..=0x3FFFD);
-    if wide {
-        2
-    } else {
-        1
-    }
+    unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
 }
 
 /// Display width of a string.
@@ -206,6 +190,8 @@ mod tests {
         assert_eq!(width("李雷"), 4);
         assert_eq!(width("Ōta Hiroshi"), 11);
         assert_eq!(width("e\u{301}"), 1);
+        assert_eq!(width("\u{1F600}x"), 3, "an emoji is two columns");
+        assert_eq!(width("\u{200B}"), 0, "a zero-width space is none");
         let t = table(&["A", "B"], &[vec!["李雷".into(), "x".into()], vec!["Zoë".into(), "y".into()]]);
         assert_eq!(t, "A     B\n李雷  x\nZoë   y\n");
         assert_eq!(clean("a\x1b[2Jb\n"), "a?[2Jb ");
