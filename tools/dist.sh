@@ -53,7 +53,11 @@ export PATH="$venv/bin:$PATH"
 echo "== zig $(python -m ziglang version), $(cargo-zigbuild --version)"
 
 # --- build --------------------------------------------------------------
-export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}"
+# The archive's timestamps: the last commit's. Not exported to the build:
+# nothing compiled depends on it, and build scripts that watch it (cc, for
+# ring) would rebuild ring and everything above it after every commit.
+epoch="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}"
+unset SOURCE_DATE_EPOCH
 export CARGO_TARGET_DIR="$root/target/dist-build"
 # Release profile overrides for the bundle only: no debug info, stripped.
 export CARGO_PROFILE_RELEASE_DEBUG=0
@@ -142,7 +146,7 @@ chmod 0644 "$stage/SHA256SUMS"
 
 # --- archive ------------------------------------------------------------
 tarball="$dist/$name.tar.gz"
-bash "$root/tools/dist-archive.sh" "$dist/stage" "$name" "$tarball"
+SOURCE_DATE_EPOCH="$epoch" bash "$root/tools/dist-archive.sh" "$dist/stage" "$name" "$tarball"
 (cd "$dist" && sha256sum "$name.tar.gz" > "$name.tar.gz.sha256")
 echo "== wrote $tarball"
 cat "$dist/$name.tar.gz.sha256"
