@@ -28,6 +28,7 @@ pub mod retry;
 pub mod secret;
 pub mod status;
 pub mod sync;
+pub mod sync_round;
 pub mod token;
 pub mod transport;
 
