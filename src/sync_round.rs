@@ -212,9 +212,11 @@ pub fn run(credential: &str, collections_json: &str, options_json: Option<&str>)
         if left == 0 {
             break;
         }
-        // No page may take the call past max_items.
-        let page = o.page_size.min(left);
-        let take = (left / page).max(1).min(open.len());
+        // No page may take the call past max_items: as many collections
+        // as the items left allow, each page as large as they leave room
+        // for (up to page_size).
+        let take = left.min(open.len());
+        let page = (left / take).clamp(1, o.page_size);
         let rest = open.split_off(take);
         let now = std::mem::replace(&mut open, rest);
         let reqs: Vec<Value> = now
