@@ -5,6 +5,7 @@
 #
 #   bash tools/bench.sh            # full run (a few minutes on 2 cores)
 #   BENCH_QUICK=1 bash tools/bench.sh   # smaller counts, for a smoke test
+#   bash tools/bench.sh sync            # the sync engine only (tools/bench_sync.sh)
 #
 # Environment: CARGO_TARGET_DIR (default target/), BENCH_OUT (default
 # $CARGO_TARGET_DIR/bench), BENCH_VENV (default $BENCH_OUT/venv),
@@ -14,6 +15,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# `bash tools/bench.sh sync`: the sync engine's figures only (tools/bench_sync.sh).
+if [ "${1:-}" = sync ]; then
+  exec bash "$root/tools/bench_sync.sh"
+fi
 target=${CARGO_TARGET_DIR:-$root/target}
 out=${BENCH_OUT:-$target/bench}
 venv=${BENCH_VENV:-$out/venv}
@@ -27,6 +32,7 @@ mkdir -p "$out"
 rm -rf "$out/raw" && mkdir -p "$out/raw"
 
 say() { printf '== %s\n' "$*" >&2; }
+
 
 # --- prerequisites ---------------------------------------------------------
 if ! echo "#include <curl/curl.h>" | gcc -E - >/dev/null 2>&1; then
