@@ -54,14 +54,17 @@ judge0=$("$drv" judge "$creds" "$cols" "$work/db")
 echo "after the incremental round: $judge0" >&2
 
 say "kill/resume: $kills runs, each killed with SIGKILL at a random point, then resumed"
-lost=0; dup=0
+lost=0; dup=0; killed=0
 kill_opts="{\"concurrency\":$conc,\"max_items\":300,\"page_size\":20}"
+# Kill within the first 80% of an incremental round's time (at least 0.3 s).
+kill_window=$(python3 -c 'import json,sys; print(max(0.3, 0.8 * json.loads(sys.argv[1])["seconds"]))' "$incr")
 for i in $(seq 1 "$kills"); do
   "$drv" mutate "$creds" "$cols" $((100 + i)) 0.05 >/dev/null
   "$drv" round "$creds" "$cols" "$work/db" "$kill_opts" >/dev/null &
   pid=$!
-  sleep "$(python3 -c 'import random; print(round(random.uniform(0.05, 1.5), 3))')"
-  kill -9 "$pid" 2>/dev/null || true
+  sleep "$(python3 -c 'import random,sys; print(round(random.uniform(0.02, float(sys.argv[1])), 3))' "$kill_window")"
+  # Counted only when the round was still running at the kill.
+  if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
   wait "$pid" 2>/dev/null || true
   "$drv" round "$creds" "$cols" "$work/db" "$kill_opts" >/dev/null
   j=$("$drv" judge "$creds" "$cols" "$work/db")
@@ -70,10 +73,10 @@ for i in $(seq 1 "$kills"); do
   echo "run $i: $j" >&2
 done
 
-python3 - "$out/sync.json" "$mailboxes" "$rtt" "$conc" "$kills" "$lost" "$dup" "$full" "$incr" "$judge0" <<'PY'
+python3 - "$out/sync.json" "$mailboxes" "$rtt" "$conc" "$kills" "$lost" "$dup" "$killed" "$full" "$incr" "$judge0" <<'PY'
 import json, math, sys
-path, mailboxes, rtt, conc, kills, lost, dup = sys.argv[1], *map(int, sys.argv[2:8])
-full, incr, judge0 = (json.loads(a) for a in sys.argv[8:11])
+path, mailboxes, rtt, conc, kills, lost, dup, killed = sys.argv[1], *map(int, sys.argv[2:9])
+full, incr, judge0 = (json.loads(a) for a in sys.argv[9:12])
 cols = len(json.load(open(path.rsplit("/", 1)[0] + "/sync/collections.json")))
 def bound(run):
     return math.ceil(run["requests"] / 20) / conc * rtt / 1000
@@ -87,7 +90,7 @@ d = {
     "full_s": round(full["seconds"], 3),
     "full_ratio": round(full["seconds"] / bound(full), 2),
     "full_requests": full["requests"], "full_batches": full["batches"], "full_items": full["changes"], "full_calls": full["calls"],
-    "kills": kills, "lost": lost + judge0["lost"], "duplicated": dup + judge0["duplicated"],
+    "kills": kills, "killed_mid_round": killed, "lost": lost + judge0["lost"], "duplicated": dup + judge0["duplicated"],
     "peak_rss_mib": round(full["peak_rss_kib"] / 1024, 1),
 }
 json.dump(d, open(path, "w"), indent=1)
