@@ -31,6 +31,7 @@ pub mod secret;
 pub mod secure_file;
 pub mod status;
 pub mod sync;
+pub mod sync_round;
 pub mod token;
 pub mod token_cache;
 pub mod transport;

@@ -6,6 +6,7 @@
 #   bash tools/bench.sh            # full run (a few minutes on 2 cores)
 #   BENCH_QUICK=1 bash tools/bench.sh   # smaller counts, for a smoke test
 #   bash tools/bench.sh token-cache     # only the shared token cache figures
+#   bash tools/bench.sh sync            # the sync engine only (tools/bench_sync.sh)
 #
 # Environment: CARGO_TARGET_DIR (default target/), BENCH_OUT (default
 # $CARGO_TARGET_DIR/bench), BENCH_VENV (default $BENCH_OUT/venv),
@@ -17,9 +18,13 @@
 # (with the fixed row: instructions per call under valgrind's callgrind).
 set -euo pipefail
 mode=${1:-all}
-case "$mode" in all|token-cache) ;; *) echo "usage: bash tools/bench.sh [token-cache]" >&2; exit 2 ;; esac
+case "$mode" in all|token-cache|sync) ;; *) echo "usage: bash tools/bench.sh [token-cache|sync]" >&2; exit 2 ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# `bash tools/bench.sh sync`: the sync engine's figures only (tools/bench_sync.sh).
+if [ "$mode" = sync ]; then
+  exec bash "$root/tools/bench_sync.sh"
+fi
 target=${CARGO_TARGET_DIR:-$root/target}
 out=${BENCH_OUT:-$target/bench}
 venv=${BENCH_VENV:-$out/venv}

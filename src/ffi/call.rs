@@ -11,7 +11,7 @@ fn store(r: Result<Response, Error>) -> i32 {
 }
 
 /// Runs `call` only if its result can be stored, then stores it.
-fn exchange(call: impl FnOnce() -> Result<Response, Error>) -> i32 {
+pub(crate) fn exchange(call: impl FnOnce() -> Result<Response, Error>) -> i32 {
     store(crate::results::check_capacity().and_then(|_| call()))
 }
 

@@ -31,6 +31,7 @@ pub mod credential;
 pub mod extproc;
 pub mod library;
 pub mod result;
+pub mod sync;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());

@@ -1,0 +1,213 @@
+//! Driver for `bash tools/bench.sh sync`: runs sync rounds through the C
+//! ABI with a file-backed stand-in for the database (items per collection,
+//! then deltaLinks, each written atomically; links only after the items of
+//! the same call), mutates the emulator's mailboxes, and judges the store
+//! against them.
+//!
+//!   sync_driver collections CREDS N OUT          # collections.json for N mailboxes
+//!   sync_driver round CREDS COLS DIR OPTS_JSON   # one whole round; prints a JSON line
+//!   sync_driver mutate CREDS COLS SEED SHARE     # create/update/delete in SHARE of collections
+//!   sync_driver judge CREDS COLS DIR             # {"lost","duplicated"} against the emulator
+
+use msgraph::ffi::call::{msgraph_batch, msgraph_request};
+use msgraph::ffi::credential::msgraph_credentials_load;
+use msgraph::ffi::result::*;
+use msgraph::ffi::sync::msgraph_sync_round;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::ffi::{CStr, CString};
+use std::time::Instant;
+
+fn cs(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+fn take(h: i32) -> (i32, Value) {
+    assert!(h > 0, "call failed: {h}");
+    let status = msgraph_result_status(h);
+    let body = unsafe { CStr::from_ptr(msgraph_result_body(h)) }.to_string_lossy().into_owned();
+    msgraph_result_free(h);
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+fn load(creds: &str) -> String {
+    let n = msgraph_credentials_load(cs(creds).as_ptr());
+    assert!(n > 0, "credentials load: {n}");
+    // The emulator's --credentials-out file names its credential "emulator".
+    "emulator".to_string()
+}
+
+fn batch(cred: &str, reqs: &[Value]) -> Vec<Value> {
+    let (s, v) = take(msgraph_batch(cs(cred).as_ptr(), cs(&Value::from(reqs.to_vec()).to_string()).as_ptr(), cs(r#"{"concurrency":16}"#).as_ptr()));
+    assert_eq!(s, 200, "{v}");
+    v["responses"].as_array().unwrap().clone()
+}
+
+fn write_atomic(path: &str, v: &Value) {
+    let tmp = format!("{path}.tmp");
+    std::fs::write(&tmp, serde_json::to_vec(v).unwrap()).unwrap();
+    std::fs::File::open(&tmp).unwrap().sync_all().unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+fn read_or(path: &str, d: Value) -> Value {
+    std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(d)
+}
+
+fn peak_rss_kib() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
+}
+
+fn collection_url(c: &Value) -> String {
+    let u = c["mailbox"].as_str().unwrap();
+    match c["kind"].as_str().unwrap() {
+        "events" => format!("/users/{u}/events?$top=999&$select=id"),
+        "contacts" => format!("/users/{u}/contacts?$top=999&$select=id"),
+        _ => format!("/users/{u}/todo/lists/{}/tasks?$top=999&$select=id", c["list_id"].as_str().unwrap()),
+    }
+}
+
+fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    let cred = load(&a[2]);
+    match a[1].as_str() {
+        "collections" => {
+            let n: usize = a[3].parse().unwrap();
+            let users: Vec<String> = {
+                let (s, v) = take(msgraph_request(cs(&cred).as_ptr(), cs("GET").as_ptr(), cs("/users?$select=id&$top=999").as_ptr(), std::ptr::null(), cs(&format!(r#"{{"all_pages":true,"max_items":{n}}}"#)).as_ptr()));
+                assert_eq!(s, 200, "{v}");
+                v["value"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_string()).collect()
+            };
+            let reqs: Vec<Value> = users.iter().enumerate().map(|(i, u)| json!({"id": i.to_string(), "method": "GET", "url": format!("/users/{u}/todo/lists?$select=id")})).collect();
+            let lists = batch(&cred, &reqs);
+            let mut cols = vec![];
+            for (u, l) in users.iter().zip(lists) {
+                cols.push(json!({"mailbox": u, "kind": "events"}));
+                cols.push(json!({"mailbox": u, "kind": "contacts"}));
+                if let Some(id) = l["body"]["value"][0]["id"].as_str() {
+                    cols.push(json!({"mailbox": u, "kind": "tasks", "list_id": id}));
+                }
+            }
+            write_atomic(&a[4], &Value::from(cols));
+        }
+        "round" => {
+            let mut cols: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&a[3]).unwrap()).unwrap();
+            let dir = &a[4];
+            let base_opts: Value = serde_json::from_str(&a[5]).unwrap();
+            let (items_path, links_path) = (format!("{dir}/items.json"), format!("{dir}/links.json"));
+            let mut items = read_or(&items_path, json!({}));
+            let mut links = read_or(&links_path, json!({}));
+            for (i, c) in cols.iter_mut().enumerate() {
+                c["delta_link"] = links[i.to_string()].clone();
+            }
+            let cols_text = Value::from(cols).to_string();
+            let t0 = Instant::now();
+            let (mut calls, mut requests, mut batches, mut changes, mut resyncs, mut failed) = (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+            let mut cursor = Value::Null;
+            loop {
+                let mut opts = base_opts.clone();
+                opts["cursor"] = cursor;
+                let (s, out) = take(msgraph_sync_round(cs(&cred).as_ptr(), cs(&cols_text).as_ptr(), cs(&opts.to_string()).as_ptr()));
+                assert_eq!(s, 200, "{out}");
+                calls += 1;
+                requests += out["summary"]["requests"].as_u64().unwrap_or(0);
+                batches += out["summary"]["batches"].as_u64().unwrap_or(0);
+                // Commit the items first …
+                let mut new_links = Map::new();
+                for r in out["collections"].as_array().unwrap() {
+                    let key = r["index"].to_string();
+                    if r["state"] == "failed" {
+                        failed += 1;
+                        continue;
+                    }
+                    if !items[&key].is_object() || r["resync"] == true {
+                        resyncs += u64::from(r["resync"] == true);
+                        items[&key] = json!({});
+                    }
+                    let set = items[&key].as_object_mut().unwrap();
+                    for u in r["upserts"].as_array().unwrap() {
+                        set.insert(u["id"].as_str().unwrap().to_string(), u.clone());
+                        changes += 1;
+                    }
+                    for id in r["removals"].as_array().unwrap() {
+                        set.remove(id.as_str().unwrap());
+                        changes += 1;
+                    }
+                    if let Some(d) = r["delta_link"].as_str() {
+                        new_links.insert(key, d.into());
+                    }
+                }
+                write_atomic(&items_path, &items);
+                // … then the links.
+                for (k, v) in new_links {
+                    links[k] = v;
+                }
+                write_atomic(&links_path, &links);
+                if out["complete"] == true {
+                    break;
+                }
+                cursor = out["cursor"].clone();
+            }
+            let secs = t0.elapsed().as_secs_f64();
+            println!("{}", json!({"seconds": secs, "calls": calls, "requests": requests, "batches": batches,
+                "changes": changes, "resyncs": resyncs, "failed": failed, "peak_rss_kib": peak_rss_kib()}));
+        }
+        "mutate" => {
+            let cols: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&a[3]).unwrap()).unwrap();
+            let seed: u64 = a[4].parse().unwrap();
+            let share: f64 = a[5].parse().unwrap();
+            let n = ((cols.len() as f64 * share).ceil() as usize).max(1);
+            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut next = || {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (x >> 33) as usize
+            };
+            let picked: Vec<&Value> = (0..n).map(|_| &cols[next() % cols.len()]).collect();
+            let reqs: Vec<Value> = picked.iter().enumerate().map(|(i, c)| json!({"id": i.to_string(), "method": "GET", "url": collection_url(c)})).collect();
+            let now = batch(&cred, &reqs);
+            let mut writes = vec![];
+            for (i, (c, r)) in picked.iter().zip(now).enumerate() {
+                let u = c["mailbox"].as_str().unwrap();
+                let base = match c["kind"].as_str().unwrap() {
+                    "events" => format!("/users/{u}/events"),
+                    "contacts" => format!("/users/{u}/contacts"),
+                    _ => format!("/users/{u}/todo/lists/{}/tasks", c["list_id"].as_str().unwrap()),
+                };
+                let first = r["body"]["value"][0]["id"].as_str().map(str::to_string);
+                let body = match c["kind"].as_str().unwrap() {
+                    "events" => json!({"subject": format!("bench {seed}.{i}"), "start": {"dateTime": "2030-01-01T10:00:00", "timeZone": "UTC"}, "end": {"dateTime": "2030-01-01T11:00:00", "timeZone": "UTC"}}),
+                    "contacts" => json!({"givenName": format!("bench {seed}.{i}")}),
+                    _ => json!({"title": format!("bench {seed}.{i}")}),
+                };
+                match (next() % 3, first) {
+                    (1, Some(id)) => writes.push(json!({"id": i.to_string(), "method": "PATCH", "url": format!("{base}/{id}"), "body": if c["kind"] == "tasks" { json!({"title": "patched"}) } else if c["kind"] == "events" { json!({"subject": "patched"}) } else { json!({"jobTitle": "patched"}) }})),
+                    (2, Some(id)) => writes.push(json!({"id": i.to_string(), "method": "DELETE", "url": format!("{base}/{id}")})),
+                    _ => writes.push(json!({"id": i.to_string(), "method": "POST", "url": base, "body": body})),
+                }
+            }
+            let done = batch(&cred, &writes);
+            let bad = done.iter().filter(|r| r["status"].as_u64().unwrap_or(0) >= 400).count();
+            println!("{}", json!({"changed_collections": n, "failed_writes": bad}));
+        }
+        "judge" => {
+            let cols: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&a[3]).unwrap()).unwrap();
+            let items = read_or(&format!("{}/items.json", a[4]), json!({}));
+            let reqs: Vec<Value> = cols.iter().enumerate().map(|(i, c)| json!({"id": i.to_string(), "method": "GET", "url": collection_url(c)})).collect();
+            let truth = batch(&cred, &reqs);
+            let (mut lost, mut duplicated, mut total) = (0usize, 0usize, 0usize);
+            for (i, r) in truth.iter().enumerate() {
+                assert_eq!(r["status"], 200, "{r}");
+                let want: BTreeMap<&str, ()> = r["body"]["value"].as_array().unwrap().iter().map(|v| (v["id"].as_str().unwrap(), ())).collect();
+                let have = items[i.to_string()].as_object().cloned().unwrap_or_default();
+                total += want.len();
+                lost += want.keys().filter(|k| !have.contains_key(**k)).count();
+                // An item stored that the mailbox no longer has (or twice
+                // under one id, which a map cannot hold) counts as duplicated.
+                duplicated += have.keys().filter(|k| !want.contains_key(k.as_str())).count();
+            }
+            println!("{}", json!({"items": total, "lost": lost, "duplicated": duplicated}));
+        }
+        other => panic!("unknown mode {other}"),
+    }
+}
