@@ -7,10 +7,15 @@ mod batch;
 mod cert;
 mod chaos;
 mod data;
-mod graph;
+mod directory;
+mod errors;
 mod mailbox;
 mod odata;
 mod outlook;
+mod query;
+mod routing;
+mod sites;
+mod users;
 mod state;
 mod token;
 mod util;
@@ -422,7 +427,7 @@ fn to_hyper_with(mut r: Resp, wire: chaos::Wire) -> Response<Body> {
     if wire == Wire::Malformed {
         let mut broken = br#"{"@odata.context":"emulator-malformed","value":[{"id":"#.to_vec();
         broken.extend_from_slice(br#""AAMkAG\u00, "x": tru}]"#);
-        r = Resp { status: 200, headers: r.headers.into_iter().filter(|(k, _)| !k.eq_ignore_ascii_case("retry-after")).collect(), body: broken }.header("Content-Type", graph::ODATA_JSON);
+        r = Resp { status: 200, headers: r.headers.into_iter().filter(|(k, _)| !k.eq_ignore_ascii_case("retry-after")).collect(), body: broken }.header("Content-Type", errors::ODATA_JSON);
     }
     let mut b = Response::builder().status(r.status);
     for (k, v) in &r.headers {
@@ -510,7 +515,7 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body
         let client_request_id = headers.iter().find(|(k, _)| k == "client-request-id").map(|(_, v)| v.clone()).unwrap_or_else(util::random_guid);
         let ctx = Ctx { base: base.clone(), version: ver.to_string(), request_id: util::random_guid(), client_request_id, headers: headers.clone() };
         let rest = &path[1 + ver.len()..];
-        let (r, slot) = graph::graph_request(&sh, &ctx, &method, rest, &raw_query, &body);
+        let (r, slot) = routing::graph_request(&sh, &ctx, &method, rest, &raw_query, &body);
         _slot = slot;
         r
     } else {
