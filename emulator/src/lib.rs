@@ -496,6 +496,8 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body
             client_auth = Some(r.headers.remove(pos).1);
         }
         r
+    } else if segs.len() == 4 && segs[1] == "v2.0" && segs[2] == ".well-known" && segs[3] == "openid-configuration" && !token::known_tenant(&util::pct_decode(segs[0], false)) {
+        token::unknown_tenant_discovery(&util::pct_decode(segs[0], false))
     } else if segs.len() == 4 && segs[1] == "v2.0" && segs[2] == ".well-known" && segs[3] == "openid-configuration" {
         let t = util::pct_decode(segs[0], false);
         Resp::json(

@@ -76,6 +76,12 @@ pub(crate) fn select_suffix(sel: &Option<Vec<String>>) -> String {
 pub(crate) fn dir_filter(ctx: &Ctx, q: &Q, resource: &str, allowed: &[&str]) -> Result<Option<odata::Expr>, Resp> {
     let Some(f) = q.get("filter") else { return Ok(None) };
     let e = odata::parse(f).map_err(|m| ctx.err(400, "BadRequest", &format!("Invalid filter clause: {m}")))?;
+    if !(eventual(ctx) && q.get("count").map(|c| c.eq_ignore_ascii_case("true")).unwrap_or(false)) {
+        // `ne` and `not` are advanced queries on directory objects: ConsistencyLevel: eventual and $count=true.
+        if let Some(op) = advanced_op(&e) {
+            return Err(ctx.err(400, "Request_UnsupportedQuery", &format!("Filter operator '{op}' is not supported.")));
+        }
+    }
     let mut ps = vec![];
     odata::props(&e, &mut ps);
     for (p, op) in ps {
@@ -204,4 +210,38 @@ pub fn reorder_context(v: Value) -> Value {
         }
         v => v,
     }
+}
+
+/// The first operator in a filter that only the advanced query engine serves (Graph's own names for them).
+fn advanced_op(e: &odata::Expr) -> Option<&'static str> {
+    match e {
+        odata::Expr::Not(_) => Some("Not"),
+        odata::Expr::Cmp(_, op, _) if op == "ne" => Some("NotEqualsMatch"),
+        odata::Expr::And(a, b) | odata::Expr::Or(a, b) => advanced_op(a).or_else(|| advanced_op(b)),
+        _ => None,
+    }
+}
+
+/// `$select` names must be properties of the entity, as Graph checks them.
+pub(crate) fn known_select(ctx: &Ctx, sel: &[String], known: &[&str]) -> Result<(), Resp> {
+    for s in sel {
+        if s != "id" && !s.starts_with('@') && !known.iter().any(|k| k.eq_ignore_ascii_case(s)) {
+            return Err(ctx.err(400, "Request_BadRequest", &format!("Could not find a property named '{s}' on type 'microsoft.graph.user'.")));
+        }
+    }
+    Ok(())
+}
+
+/// System query options Graph knows. Any other `$`-option is refused, as Graph refuses it.
+const SYSTEM_OPTIONS: &[&str] = &["select", "filter", "orderby", "top", "skip", "skiptoken", "deltatoken", "count", "search", "expand", "format"];
+
+pub(crate) fn unknown_option(ctx: &Ctx, q: &Q) -> Option<Resp> {
+    for (k, _) in &q.pairs {
+        if let Some(name) = k.strip_prefix('$') {
+            if !SYSTEM_OPTIONS.contains(&name.to_ascii_lowercase().as_str()) {
+                return Some(ctx.err(400, "BadRequest", &format!("The query parameter '{k}' is not supported.")));
+            }
+        }
+    }
+    None
 }

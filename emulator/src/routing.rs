@@ -71,10 +71,18 @@ pub fn graph_request(sh: &Shared, ctx: &Ctx, method: &str, path: &str, raw_query
 
 /// Dispatch one Graph request (already authenticated). Also used for $batch items.
 pub fn route(sh: &Shared, ctx: &Ctx, app: &AppIdentity, method: &str, path: &str, raw_query: &str, body: &[u8]) -> Resp {
-    let segs: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(|s| pct_decode(s, false)).collect();
+    let raw: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(|s| pct_decode(s, false)).collect();
+    // A segment that starts with '(' is not OData (`/applications/(appId='…')`): Graph refuses it.
+    if let Some(s) = raw.iter().find(|s| s.starts_with('(')) {
+        return bad_segment(ctx, s);
+    }
+    let segs = key_forms(&raw);
     let ls: Vec<String> = segs.iter().map(|s| s.to_lowercase()).collect();
     let l: Vec<&str> = ls.iter().map(|s| s.as_str()).collect();
     let q = Q::parse(raw_query);
+    if let Some(r) = unknown_option(ctx, &q) {
+        return r;
+    }
     if l.is_empty() {
         return ctx.err(400, "BadRequest", "Invalid request.");
     }
@@ -122,4 +130,32 @@ pub fn route(sh: &Shared, ctx: &Ctx, app: &AppIdentity, method: &str, path: &str
         }
         _ => bad_segment(ctx, &segs[0]),
     }
+}
+
+/// OData key and function-call forms, rewritten to the plain segments the resource modules match:
+/// `users('id')` → `users`, `id`; `delta()` → `delta`; `applications(appId='x')` → `applications`, `(appId='x')`
+/// (the alternate-key form the applications module resolves).
+fn key_forms(segs: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(segs.len() + 1);
+    for s in segs {
+        let Some(open) = s.find('(').filter(|_| s.ends_with(')')) else {
+            out.push(s.clone());
+            continue;
+        };
+        let (name, args) = (&s[..open], &s[open + 1..s.len() - 1]);
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '$') {
+            out.push(s.clone());
+            continue;
+        }
+        out.push(name.to_string());
+        if args.is_empty() {
+            continue;
+        }
+        if args.len() >= 2 && args.starts_with('\'') && args.ends_with('\'') {
+            out.push(args[1..args.len() - 1].replace("''", "'"));
+        } else {
+            out.push(format!("({args})"));
+        }
+    }
+    out
 }

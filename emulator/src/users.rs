@@ -89,7 +89,14 @@ pub(crate) fn users_route(sh: &Shared, ctx: &Ctx, app: &AppIdentity, m: &str, se
                         Ok(p) => p,
                         Err(r) => return r,
                     };
-                    for k in patch.keys() {
+                    for (k, v) in patch.iter() {
+                        // The SDK serializes the entity's type annotation; Graph accepts it when it names the entity type.
+                        if k == "@odata.type" {
+                            if v.as_str().map(|s| s.trim_start_matches('#').eq_ignore_ascii_case("microsoft.graph.user")).unwrap_or(false) {
+                                continue;
+                            }
+                            return ctx.err(400, "BadRequest", &format!("A type named '{}' could not be resolved by the model. When a model is available, each type name must resolve to a valid type.", v.as_str().unwrap_or("")));
+                        }
                         if !USER_KNOWN_PROPS.iter().any(|p| p.eq_ignore_ascii_case(k)) {
                             return ctx.err(400, "Request_BadRequest", &format!("Property '{k}' does not exist as a declared property or extension property."));
                         }
@@ -101,6 +108,8 @@ pub(crate) fn users_route(sh: &Shared, ctx: &Ctx, app: &AppIdentity, m: &str, se
                             return ctx.err(400, "Request_BadRequest", "Another object with the same value for property userPrincipalName already exists.");
                         }
                     }
+                    let mut patch = patch;
+                    patch.remove("@odata.type");
                     t.dir.patch(idx, &patch);
                     Resp::empty(204)
                 }
@@ -176,7 +185,16 @@ pub(crate) fn list_users(sh: &Shared, ctx: &Ctx, q: &Q) -> Resp {
             return ctx.err(400, "Request_UnsupportedQuery", "Sorting not supported for current query.");
         }
     }
+    if !orderby.is_empty() && filter.is_some() && !(count && eventual(ctx)) {
+        // $orderby together with $filter is an advanced query: ConsistencyLevel: eventual and $count=true.
+        return ctx.err(400, "Request_UnsupportedQuery", "Sorting not supported for current query.");
+    }
     let sel = q.get("select").map(odata::parse_select);
+    if let Some(s) = &sel {
+        if let Err(r) = known_select(ctx, s, USER_KNOWN_PROPS) {
+            return r;
+        }
+    }
     let token = match q.get("skiptoken") {
         Some(s) => match unseal(&sh.key, s) {
             Some(v) if v["k"] == "u" => Some(v),

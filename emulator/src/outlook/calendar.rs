@@ -127,17 +127,24 @@ pub(crate) fn calendar(sh: &Shared, ctx: &Ctx, idx: usize, m: &str, rest: &[&str
                         entity(&v, format!("{uctx}/events/$entity"))
                     }
                     "PATCH" => {
+                        if let Some(r) = precondition(ctx, &b.events[pos]) {
+                            return r;
+                        }
                         let p = match parse_json_body(ctx, body) {
                             Ok(p) => p,
                             Err(r) => return r,
                         };
                         merge(&mut b.events[pos], &p);
+                        bump_etag(&mut b.events[pos]);
                         b.events[pos]["id"] = json!(eid);
                         b.events[pos]["lastModifiedDateTime"] = json!(iso7(now_secs(), 1000000));
                         b.log_change("event", "", &eid, false);
                         entity(&b.events[pos].clone(), format!("{uctx}/events/$entity"))
                     }
                     "DELETE" => {
+                        if let Some(r) = precondition(ctx, &b.events[pos]) {
+                            return r;
+                        }
                         b.events.remove(pos);
                         b.log_change("event", "", &eid, true);
                         Resp::empty(204)

@@ -125,3 +125,22 @@ pub(crate) fn outlook_delta(
     out.insert("value".into(), Value::Array(value));
     Resp::json(200, &Value::Object(out))
 }
+
+/// `If-Match` against the item's current etag: a stale one gets Outlook's 412.
+pub(crate) fn precondition(ctx: &Ctx, item: &Value) -> Option<Resp> {
+    let want = ctx.hdr("if-match")?.trim();
+    if want == "*" || item["@odata.etag"].as_str() == Some(want) {
+        return None;
+    }
+    Some(ctx.err(412, "ErrorIrresolvableConflict", "The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item."))
+}
+
+/// Every change gives the item a new etag (and changeKey, where the entity has one).
+pub(crate) fn bump_etag(item: &mut Value) {
+    let old = item["@odata.etag"].as_str().unwrap_or("").to_string();
+    let tag = crate::mailbox::etag(crate::util::hash_str(&format!("{old}+")));
+    if item.get("changeKey").is_some() {
+        item["changeKey"] = json!(tag.trim_start_matches("W/\"").trim_end_matches('"'));
+    }
+    item["@odata.etag"] = json!(tag);
+}

@@ -65,16 +65,23 @@ pub(crate) fn contacts(sh: &Shared, ctx: &Ctx, idx: usize, m: &str, rest: &[&str
                 match m {
                     "GET" => entity(&b.contacts[pos], format!("{uctx}/contacts/$entity")),
                     "PATCH" => {
+                        if let Some(r) = precondition(ctx, &b.contacts[pos]) {
+                            return r;
+                        }
                         let p = match parse_json_body(ctx, body) {
                             Ok(p) => p,
                             Err(r) => return r,
                         };
                         merge(&mut b.contacts[pos], &p);
+                        bump_etag(&mut b.contacts[pos]);
                         b.contacts[pos]["id"] = json!(cid);
                         b.log_change("contact", "", &cid, false);
                         entity(&b.contacts[pos].clone(), format!("{uctx}/contacts/$entity"))
                     }
                     "DELETE" => {
+                        if let Some(r) = precondition(ctx, &b.contacts[pos]) {
+                            return r;
+                        }
                         b.contacts.remove(pos);
                         b.log_change("contact", "", &cid, true);
                         Resp::empty(204)

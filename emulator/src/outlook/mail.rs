@@ -41,17 +41,24 @@ pub(crate) fn mail(sh: &Shared, ctx: &Ctx, idx: usize, m: &str, rest: &[&str], r
                     entity(&v, format!("{uctx}/messages/$entity"))
                 }
                 "PATCH" => {
+                    if let Some(r) = precondition(ctx, &b.messages[pos]) {
+                        return r;
+                    }
                     let p = match parse_json_body(ctx, body) {
                         Ok(p) => p,
                         Err(r) => return r,
                     };
                     merge(&mut b.messages[pos], &p);
+                    bump_etag(&mut b.messages[pos]);
                     b.messages[pos]["id"] = json!(mid);
                     let f = b.messages[pos]["parentFolderId"].as_str().unwrap_or("").to_string();
                     b.log_change("message", &f, &mid, false);
                     entity(&b.messages[pos].clone(), format!("{uctx}/messages/$entity"))
                 }
                 "DELETE" => {
+                    if let Some(r) = precondition(ctx, &b.messages[pos]) {
+                        return r;
+                    }
                     let removed = b.messages.remove(pos);
                     let f = removed["parentFolderId"].as_str().unwrap_or("").to_string();
                     b.log_change("message", &f, &mid, true);
@@ -161,10 +168,12 @@ pub(crate) fn send_mail(sh: &Shared, ctx: &Ctx, idx: usize, body: &[u8]) -> Resp
             Ok(p) => p,
             Err(r) => return r,
         };
-        let Some(msg) = p.get("message").and_then(|m| m.as_object()) else {
+        // Action parameters are matched case-insensitively, as Graph does (the SDK sends `Message`/`SaveToSentItems`, the schema spelling).
+        let param = |name: &str| p.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+        let Some(msg) = param("message").and_then(|m| m.as_object()) else {
             return ctx.err(400, "ErrorInvalidParameter", "The value of the parameter 'Message' is empty.");
         };
-        let save = match p.get("saveToSentItems") {
+        let save = match param("saveToSentItems") {
             None | Some(Value::Null) => true,
             Some(Value::Bool(b)) => *b,
             Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => true,

@@ -106,17 +106,24 @@ pub(crate) fn todo(sh: &Shared, ctx: &Ctx, idx: usize, m: &str, rest: &[&str], r
                         match m {
                             "GET" => entity(&b.todo[li].tasks[pos], format!("{lctx}/tasks/$entity")),
                             "PATCH" => {
+                                if let Some(r) = precondition(ctx, &b.todo[li].tasks[pos]) {
+                                    return r;
+                                }
                                 let p = match parse_json_body(ctx, body) {
                                     Ok(p) => p,
                                     Err(r) => return r,
                                 };
                                 merge(&mut b.todo[li].tasks[pos], &p);
+                                bump_etag(&mut b.todo[li].tasks[pos]);
                                 b.todo[li].tasks[pos]["id"] = json!(tid);
                                 b.todo[li].tasks[pos]["lastModifiedDateTime"] = json!(iso7(now_secs(), 1000000));
                                 b.log_change("todoTask", &lid, &tid, false);
                                 entity(&b.todo[li].tasks[pos].clone(), format!("{lctx}/tasks/$entity"))
                             }
                             "DELETE" => {
+                                if let Some(r) = precondition(ctx, &b.todo[li].tasks[pos]) {
+                                    return r;
+                                }
                                 b.todo[li].tasks.remove(pos);
                                 b.log_change("todoTask", &lid, &tid, true);
                                 Resp::empty(204)
