@@ -117,7 +117,7 @@ fn tls_setup() -> io::Result<(TlsConfig, String)> {
         .with_no_client_auth()
         .with_single_cert(chain, pk)
         .map_err(io::Error::other)?;
-    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok((Arc::new(cfg), ca.pem()))
 }
 
@@ -385,7 +385,11 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let svc = hyper::service::service_fn(move |req| handle(sh.clone(), req));
-    let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc).await;
+    // HTTP/1.1, and HTTP/2 (ALPN h2 under TLS, prior knowledge in clear text), as Graph's front door serves both.
+    let mut b = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    b.http1().keep_alive(true);
+    b.http2().max_concurrent_streams(100);
+    let _ = b.serve_connection(TokioIo::new(stream), svc).await;
 }
 
 type Body = http_body_util::combinators::BoxBody<Bytes, io::Error>;
@@ -468,7 +472,9 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body
     };
     let headers: Vec<(String, String)> = req.headers().iter().map(|(k, v)| (k.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
     let port = sh.port.load(Ordering::Relaxed);
-    let host = headers.iter().find(|(k, _)| k == "host").map(|(_, v)| v.clone()).unwrap_or_else(|| format!("127.0.0.1:{port}"));
+    // HTTP/2 carries the host in :authority, not in a Host header.
+    let host = headers.iter().find(|(k, _)| k == "host").map(|(_, v)| v.clone()).or_else(|| req.uri().authority().map(|a| a.to_string())).unwrap_or_else(|| format!("127.0.0.1:{port}"));
+    let gzip_ok = headers.iter().any(|(k, v)| k == "accept-encoding" && v.split(',').any(|e| e.split(';').next().map(|x| x.trim().eq_ignore_ascii_case("gzip")).unwrap_or(false)));
     let body = match Limited::new(req.into_body(), 64 * 1024 * 1024).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
@@ -583,7 +589,27 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body
         // hyper closes the connection without writing a response
         return Err(io::Error::new(io::ErrorKind::ConnectionReset, "emulated connection reset"));
     }
+    let resp = if gzip_ok && wire == chaos::Wire::Normal { gzip(resp) } else { resp };
     Ok(to_hyper_with(resp, wire))
+}
+
+/// Compress a response body for a client that asked for gzip (Accept-Encoding), as Graph does.
+fn gzip(mut r: Resp) -> Resp {
+    use std::io::Write;
+    if r.body.is_empty() || r.get_header("Content-Encoding").is_some() {
+        return r;
+    }
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(r.body.len() / 3), flate2::Compression::fast());
+    if enc.write_all(&r.body).is_err() {
+        return r;
+    }
+    match enc.finish() {
+        Ok(z) => {
+            r.body = z;
+            r.header("Content-Encoding", "gzip").header("Vary", "Accept-Encoding")
+        }
+        Err(_) => r,
+    }
 }
 
 fn ctl_json(status: u16, v: &Value) -> Resp {
