@@ -135,3 +135,30 @@ fn entra_discovery_scope_and_correlation() {
     let v: Value = r.json().unwrap();
     assert_eq!(v["correlation_id"], "0f0e0d0c-0b0a-4909-8807-060504030201");
 }
+
+#[test]
+fn prefer_headers_applied_and_echoed() {
+    let emu = start();
+    let t = token(&emu);
+    let id = emu.user_id(0);
+    let path = format!("/users/{id}/events?$top=3");
+    let (_, h, utc) = req(&emu, &t, "GET", &path, &[], None);
+    assert!(h.get("preference-applied").is_none());
+    let (_, h, tokyo) = req(&emu, &t, "GET", &path, &[("Prefer", "outlook.timezone=\"Tokyo Standard Time\"")], None);
+    assert_eq!(h["preference-applied"], "outlook.timezone=\"Tokyo Standard Time\"");
+    let (a, b) = (&utc["value"][0]["start"], &tokyo["value"][0]["start"]);
+    assert_eq!((a["timeZone"].as_str(), b["timeZone"].as_str()), (Some("UTC"), Some("Tokyo Standard Time")));
+    assert_ne!(a["dateTime"], b["dateTime"]);
+    // a zone with daylight saving is not emulated: UTC times, preference not echoed as applied
+    let (_, h, berlin) = req(&emu, &t, "GET", &path, &[("Prefer", "outlook.timezone=\"W. Europe Standard Time\"")], None);
+    assert!(h.get("preference-applied").is_none());
+    assert_eq!(berlin["value"][0]["start"], *a);
+    let (_, h, msgs) = req(&emu, &t, "GET", &format!("/users/{id}/messages?$top=5"), &[("Prefer", "outlook.body-content-type=\"text\"")], None);
+    assert_eq!(h["preference-applied"], "outlook.body-content-type=\"text\"");
+    for m in msgs["value"].as_array().unwrap() {
+        if m["body"].is_object() {
+            assert_eq!(m["body"]["contentType"], "text", "{m}");
+            assert!(!m["body"]["content"].as_str().unwrap_or("").contains("<html"), "{m}");
+        }
+    }
+}

@@ -4,6 +4,7 @@ mod calendar;
 pub(crate) mod common;
 mod contacts;
 mod mail;
+mod prefer;
 mod settings;
 mod todo;
 
@@ -100,7 +101,7 @@ pub fn user_sub(sh: &Shared, ctx: &Ctx, app: &AppIdentity, m: &str, segs: &[Stri
     }
     let uctx = format!("{}/$metadata#users('{}')", ctx.root(), pct_encode(&key));
     let upath = format!("/users/{key}");
-    match rest[0] {
+    let r = match rest[0] {
         "sendmail" => {
             if m != "POST" {
                 return method_not_allowed(ctx);
@@ -112,5 +113,6 @@ pub fn user_sub(sh: &Shared, ctx: &Ctx, app: &AppIdentity, m: &str, segs: &[Stri
         "contacts" => contacts(sh, ctx, idx, m, &rest, &rs, q, body, &uctx, &upath),
         "messages" | "mailfolders" => mail(sh, ctx, idx, m, &rest, &rs, q, body, &uctx, &upath),
         _ => calendar(sh, ctx, idx, m, &rest, &rs, q, body, &uctx, &upath),
-    }
+    };
+    crate::outlook::prefer::apply(ctx, r)
 }
