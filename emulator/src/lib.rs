@@ -465,6 +465,7 @@ fn not_found(path: &str) -> Resp {
 async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, io::Error> {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
+    let http_version = format!("{:?}", req.version());
     let path_q = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
     let (path, raw_query) = match path_q.split_once('?') {
         Some((p, q)) => (p.to_string(), q.to_string()),
@@ -582,6 +583,7 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body
             body_len: body.len(),
             host,
             duration_ms: dur,
+            http_version,
             client_auth,
         });
     }
