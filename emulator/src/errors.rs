@@ -124,3 +124,8 @@ pub fn parse_json_body(ctx: &Ctx, body: &[u8]) -> Result<Map<String, Value>, Res
         _ => Err(ctx.err(400, "UnableToDeserializePostBody", "were unable to deserialize ")),
     }
 }
+
+/// A Graph feature this emulator does not implement: 501, named, so a test never passes by accident.
+pub fn not_emulated(ctx: &Ctx, what: &str) -> Resp {
+    ctx.err(501, "NotImplemented", &format!("{what} is not emulated by msgraph-emulator (Microsoft Graph supports it)."))
+}

@@ -82,6 +82,7 @@ pub(crate) fn dir_filter(ctx: &Ctx, q: &Q, resource: &str, allowed: &[&str]) -> 
             return Err(ctx.err(400, "Request_UnsupportedQuery", &format!("Filter operator '{op}' is not supported.")));
         }
     }
+    literal_types(ctx, &e)?;
     let mut ps = vec![];
     odata::props(&e, &mut ps);
     for (p, op) in ps {
@@ -244,4 +245,45 @@ pub(crate) fn unknown_option(ctx: &Ctx, q: &Q) -> Option<Resp> {
         }
     }
     None
+}
+
+const BOOLEAN_PROPS: &[&str] = &["accountEnabled", "securityEnabled", "mailEnabled", "isAssignableToRole"];
+const COLLECTION_PROPS: &[&str] = &["businessPhones", "proxyAddresses", "otherMails", "groupTypes", "identifierUris"];
+
+/// A literal of the wrong type for its property is refused with OData's message, as Graph does.
+fn literal_types(ctx: &Ctx, e: &odata::Expr) -> Result<(), Resp> {
+    use odata::{Expr, Lit};
+    match e {
+        Expr::And(a, b) | Expr::Or(a, b) => {
+            literal_types(ctx, a)?;
+            literal_types(ctx, b)
+        }
+        Expr::Not(a) => literal_types(ctx, a),
+        Expr::Func(..) => Ok(()),
+        Expr::Cmp(p, op, lit) => {
+            if COLLECTION_PROPS.iter().any(|c| c.eq_ignore_ascii_case(p)) {
+                return Ok(());
+            }
+            let want = if BOOLEAN_PROPS.iter().any(|b| b.eq_ignore_ascii_case(p)) { "Edm.Boolean" } else { "Edm.String" };
+            let got = match lit {
+                Lit::Null => return Ok(()),
+                Lit::Str(_) => "Edm.String",
+                Lit::Bool(_) => "Edm.Boolean",
+                Lit::Num(n) if n.fract() == 0.0 => "Edm.Int32",
+                Lit::Num(_) => "Edm.Double",
+            };
+            if want == got || want == "Edm.String" && p.eq_ignore_ascii_case("createdDateTime") {
+                return Ok(());
+            }
+            let kind = match op.as_str() {
+                "eq" => "Equal",
+                "ne" => "NotEqual",
+                "gt" => "GreaterThan",
+                "ge" => "GreaterThanOrEqual",
+                "lt" => "LessThan",
+                _ => "LessThanOrEqual",
+            };
+            Err(ctx.err(400, "BadRequest", &format!("A binary operator with incompatible types was detected. Found operand types '{want}' and '{got}' for operator kind '{kind}'.")))
+        }
+    }
 }

@@ -83,6 +83,13 @@ pub fn route(sh: &Shared, ctx: &Ctx, app: &AppIdentity, method: &str, path: &str
     if let Some(r) = unknown_option(ctx, &q) {
         return r;
     }
+    // Options Graph has but this emulator does not implement are refused, never ignored.
+    if q.get("expand").is_some() && !l.first().map(|s| *s == "sites").unwrap_or(false) {
+        return not_emulated(ctx, "$expand outside /sites/{id}/lists/{id}/items");
+    }
+    if q.get("format").is_some() {
+        return not_emulated(ctx, "$format");
+    }
     if l.is_empty() {
         return ctx.err(400, "BadRequest", "Invalid request.");
     }

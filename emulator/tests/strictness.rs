@@ -162,3 +162,27 @@ fn prefer_headers_applied_and_echoed() {
         }
     }
 }
+
+#[test]
+fn not_emulated_is_refused_by_name() {
+    let emu = start();
+    let t = token(&emu);
+    let (s, v) = get(&emu, &t, "/users?$expand=manager");
+    assert_eq!((s, graph_error(&v).0), (501, "NotImplemented"), "{v}");
+    assert!(graph_error(&v).1.contains("not emulated"));
+    let (s, _) = get(&emu, &t, "/users?$format=json");
+    assert_eq!(s, 501);
+}
+
+#[test]
+fn filter_literals_of_the_wrong_type_are_refused() {
+    let emu = start();
+    let t = token(&emu);
+    let (s, v) = get(&emu, &t, "/users?$filter=accountEnabled eq 'true'");
+    assert_eq!((s, graph_error(&v).0), (400, "BadRequest"), "{v}");
+    assert!(graph_error(&v).1.contains("'Edm.Boolean' and 'Edm.String'"), "{v}");
+    let (s, v) = get(&emu, &t, "/users?$filter=displayName eq 42");
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(get(&emu, &t, "/users?$filter=accountEnabled eq true").0, 200);
+    assert_eq!(get(&emu, &t, "/users?$filter=displayName eq 'Adele Vance'").0, 200);
+}
