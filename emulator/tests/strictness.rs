@@ -77,7 +77,7 @@ fn sdk_shaped_writes() {
     assert_eq!(get(&emu, &t, &format!("/users/{id}")).1["jobTitle"], "Pilot");
     let (s, _, v) = req(&emu, &t, "PATCH", &format!("/users/{id}"), &[], Some(&json!({"@odata.type": "#microsoft.graph.group"})));
     assert_eq!(s, 400, "{v}");
-    let to = format!("{}", get(&emu, &t, &format!("/users/{}", emu.user_id(3))).1["userPrincipalName"].as_str().unwrap());
+    let to = get(&emu, &t, &format!("/users/{}", emu.user_id(3))).1["userPrincipalName"].as_str().unwrap().to_string();
     let mail = json!({"Message": {"subject": "hi", "body": {"contentType": "Text", "content": "x"}, "toRecipients": [{"emailAddress": {"address": to}}]}, "SaveToSentItems": false});
     let (s, _, v) = req(&emu, &t, "POST", &format!("/users/{id}/sendMail"), &[], Some(&mail));
     assert_eq!(s, 202, "{v}");
