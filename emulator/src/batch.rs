@@ -1,6 +1,6 @@
 //! JSON batching: POST /v1.0/$batch
 
-use crate::graph::{finish, mailbox_throttled, random_failure, route, throttled, ODATA_JSON};
+use crate::errors::{finish, mailbox_throttled, random_failure, throttled, ODATA_JSON};
 use crate::state::{lock, Ctx, Resp, Shared};
 use crate::token::AppIdentity;
 use crate::util::*;
@@ -82,7 +82,10 @@ fn parse_items(ctx: &Ctx, body: &[u8]) -> Result<Vec<Item>, Resp> {
     Ok(items)
 }
 
-pub fn batch(sh: &Shared, ctx: &Ctx, app: &AppIdentity, body: &[u8]) -> Resp {
+/// Signature of the router that runs each request of the batch (passed in, so this module does not depend on the router).
+pub type Route = fn(&Shared, &Ctx, &AppIdentity, &str, &str, &str, &[u8]) -> Resp;
+
+pub fn batch(sh: &Shared, ctx: &Ctx, app: &AppIdentity, body: &[u8], route: Route) -> Resp {
     let items = match parse_items(ctx, body) {
         Ok(i) => i,
         Err(r) => return r,
@@ -102,21 +105,21 @@ pub fn batch(sh: &Shared, ctx: &Ctx, app: &AppIdentity, body: &[u8]) -> Resp {
                 continue;
             }
             let failed = deps.iter().any(|d| results[*d].as_ref().map(|r| r.0 >= 400).unwrap_or(true));
-            results[i] = Some(run_item(sh, ctx, app, &items[i], failed));
+            results[i] = Some(run_item(sh, ctx, app, &items[i], failed, route));
             progressed = true;
         }
     }
     // dependency cycles
     for i in 0..n {
         if results[i].is_none() {
-            results[i] = Some(run_item(sh, ctx, app, &items[i], true));
+            results[i] = Some(run_item(sh, ctx, app, &items[i], true, route));
         }
     }
     let responses: Vec<Value> = results.into_iter().map(|r| r.expect("filled").1).collect();
     Resp::json(200, &json!({"responses": responses})).header("Content-Type", ODATA_JSON)
 }
 
-fn run_item(sh: &Shared, outer: &Ctx, app: &AppIdentity, it: &Item, dep_failed: bool) -> (u16, Value) {
+fn run_item(sh: &Shared, outer: &Ctx, app: &AppIdentity, it: &Item, dep_failed: bool, route: Route) -> (u16, Value) {
     let mut headers: Vec<(String, String)> = outer.headers.iter().filter(|(k, _)| !["content-type", "content-length", "client-request-id", "prefer", "consistencylevel"].contains(&k.as_str())).cloned().collect();
     for (k, v) in &it.headers {
         headers.retain(|(hk, _)| hk != k);

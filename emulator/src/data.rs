@@ -544,7 +544,6 @@ pub fn group_json(g: usize) -> Value {
         "deletedDateTime": null,
         "classification": null,
         "createdDateTime": iso(1_590_000_000 + g as i64 * 86400 * 3),
-        "creationOptions": [],
         "description": d.desc,
         "displayName": d.name,
         "expirationDateTime": null,

@@ -7,10 +7,15 @@ mod batch;
 mod cert;
 mod chaos;
 mod data;
-mod graph;
+mod directory;
+mod errors;
 mod mailbox;
 mod odata;
 mod outlook;
+mod query;
+mod routing;
+mod sites;
+mod users;
 mod state;
 mod token;
 mod util;
@@ -112,7 +117,7 @@ fn tls_setup() -> io::Result<(TlsConfig, String)> {
         .with_no_client_auth()
         .with_single_cert(chain, pk)
         .map_err(io::Error::other)?;
-    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok((Arc::new(cfg), ca.pem()))
 }
 
@@ -380,7 +385,11 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let svc = hyper::service::service_fn(move |req| handle(sh.clone(), req));
-    let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc).await;
+    // HTTP/1.1, and HTTP/2 (ALPN h2 under TLS, prior knowledge in clear text), as Graph's front door serves both.
+    let mut b = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    b.http1().keep_alive(true);
+    b.http2().max_concurrent_streams(100);
+    let _ = b.serve_connection(TokioIo::new(stream), svc).await;
 }
 
 type Body = http_body_util::combinators::BoxBody<Bytes, io::Error>;
@@ -422,7 +431,7 @@ fn to_hyper_with(mut r: Resp, wire: chaos::Wire) -> Response<Body> {
     if wire == Wire::Malformed {
         let mut broken = br#"{"@odata.context":"emulator-malformed","value":[{"id":"#.to_vec();
         broken.extend_from_slice(br#""AAMkAG\u00, "x": tru}]"#);
-        r = Resp { status: 200, headers: r.headers.into_iter().filter(|(k, _)| !k.eq_ignore_ascii_case("retry-after")).collect(), body: broken }.header("Content-Type", graph::ODATA_JSON);
+        r = Resp { status: 200, headers: r.headers.into_iter().filter(|(k, _)| !k.eq_ignore_ascii_case("retry-after")).collect(), body: broken }.header("Content-Type", errors::ODATA_JSON);
     }
     let mut b = Response::builder().status(r.status);
     for (k, v) in &r.headers {
@@ -456,6 +465,7 @@ fn not_found(path: &str) -> Resp {
 async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, io::Error> {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
+    let http_version = format!("{:?}", req.version());
     let path_q = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
     let (path, raw_query) = match path_q.split_once('?') {
         Some((p, q)) => (p.to_string(), q.to_string()),
@@ -463,7 +473,9 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body
     };
     let headers: Vec<(String, String)> = req.headers().iter().map(|(k, v)| (k.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
     let port = sh.port.load(Ordering::Relaxed);
-    let host = headers.iter().find(|(k, _)| k == "host").map(|(_, v)| v.clone()).unwrap_or_else(|| format!("127.0.0.1:{port}"));
+    // HTTP/2 carries the host in :authority, not in a Host header.
+    let host = headers.iter().find(|(k, _)| k == "host").map(|(_, v)| v.clone()).or_else(|| req.uri().authority().map(|a| a.to_string())).unwrap_or_else(|| format!("127.0.0.1:{port}"));
+    let gzip_ok = headers.iter().any(|(k, v)| k == "accept-encoding" && v.split(',').any(|e| e.split(';').next().map(|x| x.trim().eq_ignore_ascii_case("gzip")).unwrap_or(false)));
     let body = match Limited::new(req.into_body(), 64 * 1024 * 1024).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
@@ -491,6 +503,8 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body
             client_auth = Some(r.headers.remove(pos).1);
         }
         r
+    } else if segs.len() == 4 && segs[1] == "v2.0" && segs[2] == ".well-known" && segs[3] == "openid-configuration" && !token::known_tenant(&util::pct_decode(segs[0], false)) {
+        token::unknown_tenant_discovery(&util::pct_decode(segs[0], false))
     } else if segs.len() == 4 && segs[1] == "v2.0" && segs[2] == ".well-known" && segs[3] == "openid-configuration" {
         let t = util::pct_decode(segs[0], false);
         Resp::json(
@@ -510,7 +524,7 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body
         let client_request_id = headers.iter().find(|(k, _)| k == "client-request-id").map(|(_, v)| v.clone()).unwrap_or_else(util::random_guid);
         let ctx = Ctx { base: base.clone(), version: ver.to_string(), request_id: util::random_guid(), client_request_id, headers: headers.clone() };
         let rest = &path[1 + ver.len()..];
-        let (r, slot) = graph::graph_request(&sh, &ctx, &method, rest, &raw_query, &body);
+        let (r, slot) = routing::graph_request(&sh, &ctx, &method, rest, &raw_query, &body);
         _slot = slot;
         r
     } else {
@@ -569,6 +583,7 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body
             body_len: body.len(),
             host,
             duration_ms: dur,
+            http_version,
             client_auth,
         });
     }
@@ -576,7 +591,27 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body
         // hyper closes the connection without writing a response
         return Err(io::Error::new(io::ErrorKind::ConnectionReset, "emulated connection reset"));
     }
+    let resp = if gzip_ok && wire == chaos::Wire::Normal { gzip(resp) } else { resp };
     Ok(to_hyper_with(resp, wire))
+}
+
+/// Compress a response body for a client that asked for gzip (Accept-Encoding), as Graph does.
+fn gzip(mut r: Resp) -> Resp {
+    use std::io::Write;
+    if r.body.is_empty() || r.get_header("Content-Encoding").is_some() {
+        return r;
+    }
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(r.body.len() / 3), flate2::Compression::fast());
+    if enc.write_all(&r.body).is_err() {
+        return r;
+    }
+    match enc.finish() {
+        Ok(z) => {
+            r.body = z;
+            r.header("Content-Encoding", "gzip").header("Vary", "Accept-Encoding")
+        }
+        Err(_) => r,
+    }
 }
 
 fn ctl_json(status: u16, v: &Value) -> Resp {

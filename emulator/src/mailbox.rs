@@ -292,7 +292,6 @@ impl Mailbox {
                     "childFolderCount": 0,
                     "unreadItemCount": unread,
                     "totalItemCount": count,
-                    "sizeInBytes": count * 4096,
                     "isHidden": false,
                 })
             })

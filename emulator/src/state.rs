@@ -61,6 +61,8 @@ pub struct RecordedRequest {
     pub host: String,
     /// time spent producing the response, ms
     pub duration_ms: u64,
+    /// HTTP version of the request: "HTTP/1.1" or "HTTP/2.0"
+    pub http_version: String,
     /// token requests that got a token: "client_secret", "client_assertion:PS256" or "client_assertion:RS256"
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_auth: Option<String>,

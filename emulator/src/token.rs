@@ -10,6 +10,8 @@ use sha2::Sha256;
 type HmacSha256 = Hmac<Sha256>;
 
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+/// The same scope in Graph's appId form.
+pub const GRAPH_APPID_SCOPE: &str = "00000003-0000-0000-c000-000000000000/.default";
 
 fn sign(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut m = HmacSha256::new_from_slice(key).expect("hmac key");
@@ -49,9 +51,14 @@ fn aad(status: u16, error: &'static str, code: u32, message: String) -> AadError
 }
 
 pub fn aad_response(e: &AadError) -> Resp {
+    aad_response_for(e, None)
+}
+
+/// An Entra error; the correlation id is the caller's `client-request-id` when it sent one, as Entra does.
+pub fn aad_response_for(e: &AadError, client_request_id: Option<&str>) -> Resp {
     let now = now_secs();
     let trace = random_guid();
-    let corr = random_guid();
+    let corr = client_request_id.map(String::from).unwrap_or_else(random_guid);
     let ts = aad_ts(now);
     let body = json!({
         "error": e.error,
@@ -100,7 +107,7 @@ pub fn token_endpoint(sh: &Shared, method: &str, tenant: &str, token_url: &str, 
                 s if s >= 500 => aad(s, if s == 503 || s == 504 { "temporarily_unavailable" } else { "server_error" }, 50000, "There was an error issuing a token or an issue with our sign-in service.".into()),
                 s => aad(s, "invalid_request", 90100, "Invalid request.".into()),
             };
-            let mut r = aad_response(&e);
+            let mut r = aad_response_for(&e, crid(headers));
             if let Some(ra) = c.retry_after.as_deref() {
                 r = r.header("Retry-After", ra);
             } else if e.status == 429 || e.status == 503 {
@@ -111,19 +118,36 @@ pub fn token_endpoint(sh: &Shared, method: &str, tenant: &str, token_url: &str, 
     }
     match issue(sh, method, tenant, token_url, headers, body) {
         Ok(r) => r,
-        Err(e) => aad_response(&e),
+        Err(e) => aad_response_for(&e, crid(headers)),
     }
 }
 
+fn crid(headers: &[(String, String)]) -> Option<&str> {
+    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("client-request-id")).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+}
+
+/// The tenants this emulator knows (its one tenant, by id or by domain).
+pub fn known_tenant(tenant: &str) -> bool {
+    tenant.eq_ignore_ascii_case(TENANT_ID) || tenant.eq_ignore_ascii_case(TENANT_DOMAIN)
+}
+
+/// OIDC discovery for a tenant Entra does not know: 400 invalid_tenant (AADSTS90002).
+pub fn unknown_tenant_discovery(tenant: &str) -> Resp {
+    aad_response(&unknown_tenant(tenant))
+}
+
+fn unknown_tenant(tenant: &str) -> AadError {
+    aad(
+        400,
+        "invalid_tenant",
+        90002,
+        format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."),
+    )
+}
+
 fn issue(sh: &Shared, method: &str, tenant: &str, token_url: &str, headers: &[(String, String)], body: &[u8]) -> Result<Resp, AadError> {
-    let tenant_ok = tenant.eq_ignore_ascii_case(TENANT_ID) || tenant.eq_ignore_ascii_case(TENANT_DOMAIN);
-    if !tenant_ok {
-        return Err(aad(
-            400,
-            "invalid_tenant",
-            90002,
-            format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."),
-        ));
+    if !known_tenant(tenant) {
+        return Err(unknown_tenant(tenant));
     }
     if method != "POST" {
         return Err(aad(400, "invalid_request", 900561, format!("The endpoint only accepts POST requests. Received a {method} request.")));
@@ -165,8 +189,10 @@ fn issue(sh: &Shared, method: &str, tenant: &str, token_url: &str, headers: &[(S
     drop(tenant_data);
     let scope = get("scope").ok_or_else(|| missing("scope"))?;
     let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
-    if scopes.len() != 1 || scopes[0] != GRAPH_SCOPE {
-        let bad = scopes.iter().find(|s| **s != GRAPH_SCOPE).copied().unwrap_or(scope);
+    // Graph's resource may be named by its URI or by its appId, as Entra accepts both.
+    let graph_scope = |s: &str| s == GRAPH_SCOPE || s.eq_ignore_ascii_case(GRAPH_APPID_SCOPE);
+    if scopes.len() != 1 || !graph_scope(scopes[0]) {
+        let bad = scopes.iter().find(|s| !graph_scope(s)).copied().unwrap_or(scope);
         return Err(aad(400, "invalid_scope", 70011, format!("The provided value for the input parameter 'scope' is not valid. The scope {bad} is not valid.")));
     }
     let assertion = get("client_assertion");
@@ -268,7 +294,9 @@ fn check_assertion(sh: &Shared, client_id: &str, jwt: &str, token_url: &str, now
     if s256.is_none() && s1.is_none() {
         return Err(sig_failed("The key was not found. The JWT header has neither 'x5t#S256' nor 'x5t'.".into()));
     }
-    let known = cert.as_ref().map(|c| s256.map(|t| t == c.x5t_s256).unwrap_or(true) && s1.map(|t| t == c.x5t).unwrap_or(true)).unwrap_or(false);
+    // Thumbprints are compared as decoded bytes: MSAL for Python pads its base64url (`=`), Entra accepts it.
+    let same = |t: &str, ours: &str| b64url_decode(t).is_some() && b64url_decode(t) == b64url_decode(ours);
+    let known = cert.as_ref().map(|c| s256.map(|t| same(t, &c.x5t_s256)).unwrap_or(true) && s1.map(|t| same(t, &c.x5t)).unwrap_or(true)).unwrap_or(false);
     let Some(cert) = cert.filter(|_| known) else {
         let used = s256.or(s1).unwrap_or("");
         return Err(aad(
