@@ -132,6 +132,7 @@ pub fn token_info(credential: &str, options: Option<&str>) -> Result<Response> {
         "refresh_on": epoch(t.refresh_on),
         "scope": t.scope,
         "source": source.as_str(),
+        "refresh_failed": source == token::Source::CacheRefreshFailed,
         "credential": cred.name,
         "claims": crate::jwt::claims(t.access_token.expose()).unwrap_or(Value::Null),
     });

@@ -627,6 +627,10 @@ pub extern "C" fn msgraph_xp_request(
     ffi_boundary!(PANIC_STATUS, {
         // The upload body is consumed whatever happens.
         let uploaded = if body_handle > 0 { Some(take_body(body_handle)) } else { None };
+        // Nothing is sent when its result could not be kept.
+        if let Err(e) = results::check_capacity() {
+            return e.status;
+        }
         store_outcome((|| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
             let method = required_text(method, method_ind, method_len, "method")?;
@@ -665,6 +669,10 @@ pub extern "C" fn msgraph_xp_batch(
 ) -> i32 {
     ffi_boundary!(PANIC_STATUS, {
         let uploaded = if requests_handle > 0 { Some(take_body(requests_handle)) } else { None };
+        // Nothing is sent when its result could not be kept.
+        if let Err(e) = results::check_capacity() {
+            return e.status;
+        }
         store_outcome((|| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
             let requests: String = match uploaded {
@@ -691,6 +699,9 @@ pub extern "C" fn msgraph_xp_token_info(
     options_len: i32,
 ) -> i32 {
     ffi_boundary!(PANIC_STATUS, {
+        if let Err(e) = results::check_capacity() {
+            return e.status;
+        }
         store_outcome((|| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
             let options = text_arg(options, options_ind, options_len, "options")?;

@@ -1,0 +1,143 @@
+//! Issue 10: every call ends within its own budget, token acquisition
+//! included, and the token endpoint's throttling and refusals are
+//! remembered without failing calls that still hold a valid token. All
+//! through the C ABI against a scripted loopback server.
+
+mod common;
+#[path = "common/script.rs"]
+mod script;
+use common::*;
+use script::*;
+use serde_json::json;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn set(cfg: serde_json::Value) -> String {
+    let name = unique("budget");
+    let rc = msgraph_credential_set(cs(&name).as_ptr(), cs(&cfg.to_string()).as_ptr());
+    assert_eq!(rc, MSGRAPH_OK, "credential_set: {}", last_error());
+    name
+}
+
+fn graph_ok() -> Answer {
+    Answer::new("200 OK", r#"{"value":[]}"#).header("content-type", "application/json")
+}
+
+#[test]
+fn a_throttled_token_endpoint_is_remembered_and_calls_end_at_once() {
+    let srv = ScriptServer::start(|kind, _, _| match kind {
+        "token" => Answer::new("429 Too Many Requests", r#"{"error":"temporarily_unavailable"}"#).header("retry-after", "30"),
+        _ => graph_ok(),
+    });
+    let cred = set(srv.config());
+    let opts = Some(r#"{"retry_budget_ms":2000}"#);
+    let t0 = Instant::now();
+    for i in 0..3 {
+        let g = request(&cred, "GET", "/users", None, opts);
+        assert_eq!(g.status, MSGRAPH_ERR_THROTTLED, "call {i}: {}", g.body);
+        let ra = g.json()["error"]["retry_after_ms"].as_u64().expect("retry_after_ms");
+        assert!(ra > 20_000 && ra <= 30_000, "retry_after_ms {ra}");
+    }
+    // 8 threads at once: all end at once, nothing more is sent.
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| assert_eq!(request(&cred, "GET", "/users", None, opts).status, MSGRAPH_ERR_THROTTLED));
+        }
+    });
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(5), "11 calls took {took:?}");
+    assert_eq!(srv.tokens(), 1, "one token request, then the window is remembered");
+    assert_eq!(srv.graphs(), 0);
+}
+
+#[test]
+fn a_stalled_token_endpoint_ends_at_the_calls_budget() {
+    let srv = ScriptServer::start(|kind, _, _| match kind {
+        "token" => token_ok(3599).after(Duration::from_secs(20)),
+        _ => graph_ok(),
+    });
+    let cred = set(srv.config());
+    for opts in [r#"{"timeout_ms":500,"retry_budget_ms":0}"#, r#"{"timeout_ms":500,"retry_budget_ms":2000}"#] {
+        let t0 = Instant::now();
+        let g = request(&cred, "GET", "/users", None, Some(opts));
+        let took = t0.elapsed();
+        assert_eq!(g.status, MSGRAPH_ERR_TIMEOUT, "{opts}: {}", g.body);
+        // Budget + timeout, plus a margin.
+        assert!(took < Duration::from_millis(2500 + 1500), "{opts}: {took:?}");
+    }
+    // Threads waiting for another thread's refresh leave at their own deadline.
+    let slow = std::thread::spawn({
+        let cred = cred.clone();
+        move || request(&cred, "GET", "/users", None, Some(r#"{"timeout_ms":8000,"retry_budget_ms":0}"#)).status
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
+    let g = request(&cred, "GET", "/users", None, Some(r#"{"timeout_ms":400,"retry_budget_ms":0}"#));
+    let took = t0.elapsed();
+    assert_eq!(g.status, MSGRAPH_ERR_TIMEOUT, "{}", g.body);
+    assert!(took < Duration::from_millis(400 + 1500), "waiter took {took:?}");
+    assert_eq!(slow.join().unwrap(), MSGRAPH_ERR_TIMEOUT);
+    assert_eq!(srv.graphs(), 0);
+}
+
+#[test]
+fn a_refused_proactive_refresh_keeps_serving_the_valid_token() {
+    let refuse = Arc::new(AtomicU32::new(0));
+    let r2 = refuse.clone();
+    let srv = ScriptServer::start(move |kind, _, _| match kind {
+        "token" if r2.load(Ordering::SeqCst) == 1 => {
+            Answer::new("401 Unauthorized", r#"{"error":"invalid_client","error_codes":[7000222]}"#)
+        }
+        "token" if r2.load(Ordering::SeqCst) == 2 => {
+            Answer::new("503 Service Unavailable", "{}").header("retry-after", "30")
+        }
+        // refresh_in 1 s: a refresh is due after a second, the token stays valid for an hour.
+        "token" => Answer::new("200 OK", r#"{"token_type":"Bearer","expires_in":3599,"refresh_in":1,"access_token":"tok"}"#),
+        _ => graph_ok(),
+    });
+    for mode in [1, 2] {
+        refuse.store(0, Ordering::SeqCst);
+        let cred = set(srv.config());
+        let before = srv.tokens();
+        assert_eq!(request(&cred, "GET", "/users", None, None).status, 200);
+        std::thread::sleep(Duration::from_millis(1200));
+        refuse.store(mode, Ordering::SeqCst);
+        for _ in 0..5 {
+            let g = request(&cred, "GET", "/users", None, None);
+            assert_eq!(g.status, 200, "mode {mode}: the still-valid token is served: {}", g.body);
+        }
+        let info = token_info(&cred, None).json();
+        assert_eq!(info["refresh_failed"], true, "{info}");
+        assert_eq!(info["source"], "cache");
+        assert_eq!(srv.tokens() - before, 2, "mode {mode}: one refresh attempt, then remembered");
+    }
+}
+
+#[test]
+fn token_values_out_of_range_never_panic_and_are_never_cached() {
+    let which = Arc::new(AtomicU32::new(0));
+    let w2 = which.clone();
+    let srv = ScriptServer::start(move |kind, _, _| match (kind, w2.load(Ordering::SeqCst)) {
+        ("token", 0) => Answer::new("200 OK", r#"{"token_type":"Bearer","expires_in":9.3e18,"access_token":"a"}"#),
+        ("token", 1) => Answer::new("200 OK", r#"{"token_type":"Bearer","expires_in":18446744073709551615,"refresh_in":18446744073709551615,"access_token":"a"}"#),
+        ("token", 2) => Answer::new("200 OK", r#"{"token_type":"Bearer","expires_in":"9300000000000000000","access_token":"a"}"#),
+        ("token", 3) => Answer::new("200 OK", r#"{"token_type":"Bearer","expires_in":3599,"access_token":"a\u0001b"}"#),
+        ("token", 4) => Answer::new("200 OK", r#"{"token_type":"Bea\rrer","expires_in":3599,"access_token":"ab"}"#),
+        ("token", _) => token_ok(3599),
+        _ => graph_ok(),
+    });
+    for (i, good) in [(0, true), (1, true), (2, true), (3, false), (4, false)] {
+        which.store(i, Ordering::SeqCst);
+        let cred = set(srv.config());
+        let g = request(&cred, "GET", "/users", None, Some(r#"{"max_retries":0}"#));
+        if good {
+            assert_eq!(g.status, 200, "case {i}: {}", g.body);
+        } else {
+            assert_eq!(g.status, MSGRAPH_ERR_AUTH, "case {i}: {}", g.body);
+            // Not cached: once the endpoint answers well, the next call works.
+            which.store(9, Ordering::SeqCst);
+            assert_eq!(request(&cred, "GET", "/users", None, None).status, 200, "case {i}");
+        }
+    }
+}
