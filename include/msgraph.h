@@ -246,7 +246,7 @@ int32_t msgraph_credentials_list(void);
  * "connect_timeout_ms" (default 10000), "max_retries" (default 3, at most
  * 10), "retry_budget_ms" (total waiting between retries, default 180000),
  * "max_response_bytes" (default 268435456), "ca_file" (extra trusted CA
- * certificates, PEM), "proxy" (http, https or socks5 URL). Numbers may be
+ * certificates, PEM), "proxy" (http or https URL; SOCKS is refused). Numbers may be
  * given as JSON numbers or digit strings.
  *
  * Plain http is accepted only for loopback hosts (the emulator): any other

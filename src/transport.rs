@@ -185,6 +185,10 @@ fn build_client(cfg: &CredentialConfig) -> Result<Client> {
     // emulator), and a token must never cross a proxy in clear text.
     b = b.no_proxy();
     if let Some(p) = proxy_url(cfg) {
+        let scheme = p.expose().split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        if !matches!(scheme.as_deref(), Some("http" | "https")) {
+            return Err(Error::config("the proxy must be an http or https URL (SOCKS proxies are not supported)"));
+        }
         let proxy = reqwest::Proxy::https(p.expose())
             .map_err(|_| Error::config("the proxy URL is not usable"))?
             .no_proxy(reqwest::NoProxy::from_env());
