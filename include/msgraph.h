@@ -495,9 +495,11 @@ int32_t msgraph_xp_result_info(int32_t result,
 /**
  * Copies body bytes from `offset` into `buf` (at most `*buf_maxlen`),
  * never splitting a UTF-8 character of a UTF-8 body. Returns the number
- * copied (0 at the end: `buf` is then NULL) or a negative status
- * (MSGRAPH_ERR_NOT_FOUND, MSGRAPH_ERR_ARGUMENT: negative offset, offset
- * inside a character, buffer under 4 bytes for the next character).
+ * copied (0 only at the end: `buf` is then NULL) or a negative status:
+ * MSGRAPH_ERR_NOT_FOUND, MSGRAPH_ERR_ARGUMENT (negative offset, offset
+ * past the end or inside a character, NULL buffer or maxlen < 1 before
+ * the end), MSGRAPH_ERR_TOO_LARGE (the buffer cannot hold the next
+ * character; 4 bytes always suffice).
  */
 int32_t msgraph_xp_result_read(int32_t result,
                                int32_t offset,
@@ -510,7 +512,9 @@ int32_t msgraph_xp_result_read(int32_t result,
  * The response headers as "name: value" lines (names in lower case, one
  * per line, "\n"-terminated), read like the body: from byte `offset`, at
  * most `*buf_maxlen` bytes, never splitting a character. Returns the
- * number of bytes copied (0 at the end) or a negative status.
+ * number of bytes copied (0 only at the end) or a negative status, as
+ * msgraph_xp_result_read() (MSGRAPH_ERR_TOO_LARGE: buffer too small for
+ * the next character; MSGRAPH_ERR_ARGUMENT: maxlen < 1 before the end).
  */
 int32_t msgraph_xp_result_headers_read(int32_t result,
                                        int32_t offset,

@@ -141,3 +141,30 @@ fn token_values_out_of_range_never_panic_and_are_never_cached() {
         }
     }
 }
+
+#[test]
+fn depends_on_across_chunks_spends_no_retry() {
+    let emu = emulator();
+    let cred = credential(&emu, json!({}));
+    assert_eq!(token_info(&cred, None).status, 200);
+    let chain: Vec<serde_json::Value> = (1..=100)
+        .map(|i| {
+            let mut r = json!({"id": i.to_string(), "method": "GET", "url": "/users?$top=1"});
+            if i > 1 {
+                r["dependsOn"] = json!([(i - 1).to_string()]);
+            }
+            r
+        })
+        .collect();
+    let chain = serde_json::Value::from(chain).to_string();
+    for opts in [None, Some(r#"{"max_retries":0}"#)] {
+        emu.clear_log();
+        let g = batch(&cred, &chain, opts);
+        assert_eq!(g.status, 200, "{}", g.body);
+        let out = g.json();
+        let bad: Vec<_> = out["responses"].as_array().unwrap().iter().filter(|r| r["status"] != 200).map(|r| r["id"].clone()).collect();
+        assert!(bad.is_empty(), "{opts:?}: items not 200: {bad:?}");
+        assert_eq!(g.header("x-msgraph-retries").as_deref(), Some("0"), "{opts:?}: no retry happened");
+        assert_eq!(graph_requests(&emu).len(), 5, "{opts:?}: five $batch calls of 20");
+    }
+}
