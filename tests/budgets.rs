@@ -168,3 +168,48 @@ fn depends_on_across_chunks_spends_no_retry() {
         assert_eq!(graph_requests(&emu).len(), 5, "{opts:?}: five $batch calls of 20");
     }
 }
+
+#[test]
+fn control_characters_in_headers_are_refused_before_sending() {
+    let srv = ScriptServer::start(|kind, _, _| if kind == "token" { token_ok(3599) } else { graph_ok() });
+    let cred = set(srv.config());
+    for h in [r#"{"X-A":"a\u0001b"}"#, r#"{"X-A":"a\u007fb"}"#, r#"{"X-A":"a\u001bb"}"#, r#"{"X\u0001A":"a"}"#] {
+        let opts = format!(r#"{{"headers":{h}}}"#);
+        assert_eq!(request_raw(&cred, "GET", "/users", None, Some(&opts)), MSGRAPH_ERR_ARGUMENT, "{h}");
+        let reqs = format!(r#"[{{"method":"GET","url":"/users","headers":{h}}}]"#);
+        let rc = msgraph_batch(cs(&cred).as_ptr(), cs(&reqs).as_ptr(), std::ptr::null());
+        assert_eq!(rc, MSGRAPH_ERR_ARGUMENT, "batch {h}");
+    }
+    // A tab is a legal header character.
+    assert_eq!(request(&cred, "GET", "/users", None, Some(r#"{"headers":{"X-A":"a\tb"}}"#)).status, 200);
+    assert_eq!(srv.graphs(), 1);
+}
+
+#[test]
+fn a_410_with_a_non_object_body_and_byte_exact_marks() {
+    let body = Arc::new(std::sync::Mutex::new(String::new()));
+    let b2 = body.clone();
+    let srv = ScriptServer::start(move |kind, _, _| match kind {
+        "token" => token_ok(3599),
+        _ => Answer::new("410 Gone", &b2.lock().unwrap()).header("content-type", "application/json"),
+    });
+    let cred = set(srv.config());
+    for (sent, expect) in [
+        ("[1,2]", "[1,2]".to_string()),
+        ("\"gone\"", "\"gone\"".to_string()),
+        ("7", "7".to_string()),
+        ("{\"error\":5}", "{\"error\":5}".to_string()),
+        // Key order, spacing and number forms kept; the field is spliced in.
+        (
+            "{ \"z\": 1.50, \"error\" : { \"message\":\"m\", \"code\":\"syncStateNotFound\" } }",
+            "{ \"z\": 1.50, \"error\" : {\"msgraph_reason\":\"resync_required\", \"message\":\"m\", \"code\":\"syncStateNotFound\" } }".to_string(),
+        ),
+        ("{\"error\":{}}", "{\"error\":{\"msgraph_reason\":\"resync_required\"}}".to_string()),
+    ] {
+        *body.lock().unwrap() = sent.to_string();
+        let g = request(&cred, "GET", "/users/delta", None, None);
+        assert_eq!(g.status, 410, "{sent}: {}", g.body);
+        assert_eq!(g.body, expect, "{sent}");
+        assert_eq!(g.header("x-msgraph-reason").as_deref(), Some("resync-required"), "{sent}");
+    }
+}
