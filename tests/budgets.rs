@@ -213,3 +213,56 @@ fn a_410_with_a_non_object_body_and_byte_exact_marks() {
         assert_eq!(g.header("x-msgraph-reason").as_deref(), Some("resync-required"), "{sent}");
     }
 }
+
+fn cli(srv: &ScriptServer, args: &[&str]) -> (i32, String, String, Duration) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(unique(&format!("msgraph-budgets-{}", std::process::id())));
+    std::fs::create_dir_all(&dir).unwrap();
+    let creds = dir.join("credentials.json");
+    std::fs::write(&creds, json!({ "s": srv.config() }).to_string()).unwrap();
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_msgraph"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MSGRAPH_") {
+            c.env_remove(k);
+        }
+    }
+    let t0 = Instant::now();
+    let out = c.env("MSGRAPH_CREDENTIALS", &creds).current_dir(&dir).args(args).output().unwrap();
+    let took = t0.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        took,
+    )
+}
+
+#[test]
+fn the_cli_pages_with_the_library_engine_and_never_exits_101() {
+    let port = Arc::new(AtomicU32::new(0));
+    let p2 = port.clone();
+    let srv = ScriptServer::start(move |kind, line, _| match kind {
+        "token" => token_ok(3599),
+        _ if line.contains("/gone") => Answer::new("410 Gone", "[1,2]").header("content-type", "application/json"),
+        _ if line.contains("/big") => Answer::new("200 OK", r#"{"value":[1],"expires_in":9300000000000000000}"#),
+        // A nextLink that points at the page itself.
+        _ => Answer::new(
+            "200 OK",
+            &format!(r#"{{"value":[{{"id":"a"}}],"@odata.nextLink":"http://127.0.0.1:{}/v1.0/users"}}"#, p2.load(Ordering::SeqCst)),
+        ),
+    });
+    port.store(srv.port as u32, Ordering::SeqCst);
+    let (code, _, err, took) = cli(&srv, &["--name", "s", "get", "/users", "--all", "--no-progress"]);
+    assert_ne!(code, 0, "{err}");
+    assert_ne!(code, 101);
+    assert!(err.contains("points to the page itself"), "{err}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(srv.graphs(), 1, "the library's safety stop: one request, not hundreds");
+    let (code, _, err, _) = cli(&srv, &["--name", "s", "get", "/gone"]);
+    assert_eq!(code, 2, "a 410 with a non-object body is an HTTP error, not a crash: {err}");
+    let (code, out, err, _) = cli(&srv, &["--name", "s", "--json", "get", "/big", "--all"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"value\":[1]"), "{out}");
+}
