@@ -16,8 +16,12 @@
  * - Every function is safe to call from many threads at once, catches any
  *   internal panic (MSGRAPH_ERR_INTERNAL) and never aborts or exits the
  *   process.
- * - Results are int32_t handles (> 0), never reused within a process; a
- *   freed or unknown handle gives MSGRAPH_ERR_NOT_FOUND, never a crash.
+ * - Results are int32_t handles (> 0) that never run out: a handle is a
+ *   slot index (bits 0-19) and that slot's generation (bits 20-30, moved on
+ *   every free); freed slots are reused oldest first and only once 4096
+ *   wait, so a freed handle stays invalid for at least 8.4 million further
+ *   results. A freed or unknown handle gives MSGRAPH_ERR_NOT_FOUND, never a
+ *   crash. JSON accessor strings are made once per result and pointer.
  */
 
 #ifndef MSGRAPH_H
@@ -693,7 +697,9 @@ const char *msgraph_result_headers(int32_t result);
  * own size.
  *
  * The string is owned by the result and valid until msgraph_result_free()
- * of it; never free it. Returns NULL (and sets msgraph_last_error()) if the
+ * of it; never free it. Looking up the same pointer again returns the same
+ * string (memory grows with the distinct pointers, not the look-ups).
+ * Returns NULL (and sets msgraph_last_error()) if the
  * handle is unknown, the pointer NULL or malformed, the body not JSON, or
  * nothing is at the pointer.
  */
@@ -716,7 +722,8 @@ int64_t msgraph_result_json_count(int32_t result,
  * Frees a result and everything it handed out. Freeing handle 0 does
  * nothing and returns MSGRAPH_OK (like free(NULL)); freeing an unknown or
  * already freed handle returns MSGRAPH_ERR_NOT_FOUND and changes nothing.
- * Handles are never reused within a process.
+ * A freed handle stays invalid for at least 8.4 million further results
+ * (a handle is a slot index and its generation: see the header's top).
  */
 int32_t msgraph_result_free(int32_t result);
 
