@@ -153,6 +153,9 @@ fn slot(cred: &Credential) -> Arc<Slot> {
 /// Drops every token cached under a credential name.
 pub fn forget(name: &str) {
     lock(&CACHE).retain(|(n, _), _| n != name);
+    // Called when a credential is set, replaced or removed (and on a
+    // forced refresh): HTTP clients no credential uses are dropped.
+    transport::credentials_changed();
 }
 
 /// Drops `token` from the cache if it is still the cached one (after Graph
