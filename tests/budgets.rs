@@ -266,3 +266,17 @@ fn the_cli_pages_with_the_library_engine_and_never_exits_101() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("\"value\":[1]"), "{out}");
 }
+
+#[test]
+fn socks_proxies_are_refused_at_credential_set() {
+    let srv = ScriptServer::start(|kind, _, _| if kind == "token" { token_ok(3599) } else { graph_ok() });
+    for proxy in ["socks5://127.0.0.1:1080", "socks5h://127.0.0.1:1080", "socks4://127.0.0.1:1080"] {
+        let mut cfg = srv.config();
+        cfg["proxy"] = json!(proxy);
+        let name = unique("socks");
+        let rc = msgraph_credential_set(cs(&name).as_ptr(), cs(&cfg.to_string()).as_ptr());
+        assert_eq!(rc, MSGRAPH_ERR_CONFIG, "{proxy}");
+        assert!(last_error().contains("SOCKS"), "{}", last_error());
+    }
+    assert_eq!(srv.tokens() + srv.graphs(), 0);
+}
