@@ -200,7 +200,7 @@ static MAX_LIVE: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_LIVE);
 
 const SLOT_BITS: u32 = 20;
 const SLOT_MASK: i32 = (1 << SLOT_BITS) - 1;
-const MAX_GENERATION: i32 = (i32::MAX >> SLOT_BITS) as i32; // 2047
+const MAX_GENERATION: i32 = i32::MAX >> SLOT_BITS; // 2047
 /// Freed slots wait in line until this many are free.
 const REUSE_AFTER: usize = 4096;
 
