@@ -80,4 +80,14 @@ for b in bodies:
 for i, u in enumerate(urls + [b for b in batches]):
     put("ffi_strings", "\0".join(["c%d" % i, configs[i % len(configs)], methods[i % len(methods)], u,
                                    bodies[i % len(bodies)], options[i % len(options)] if options else ""]))
+# answers: a path selector byte, then a raw HTTP answer (Graph bodies, and
+# token answers for path 0 / selector bit 0x80).
+token_bodies = ['{"token_type":"Bearer","expires_in":3599,"access_token":"a"}',
+                '{"token_type":"Bearer","expires_in":9.3e18,"access_token":"a"}',
+                '{"error":"invalid_client","error_codes":[7000215]}']
+for i, b in enumerate(bodies[:40] + token_bodies):
+    for status in ("200 OK", "410 Gone", "429 Too Many Requests", "503 Service Unavailable"):
+        raw = "HTTP/1.1 %s\r\ncontent-type: application/json\r\nretry-after: 1\r\ncontent-length: %d\r\n\r\n%s" % (
+            status, len(b.encode()), b)
+        put("answers", bytes([i % 5 | (0x80 if b in token_bodies else 0)]) + raw.encode())
 print("seeded", corpus)

@@ -27,8 +27,12 @@
  *   owned by a result and valid until msgraph_result_free() of it.
  *
  * Results and their lifetime
- * - Results are int32_t handles (> 0), never reused within a process; a
- *   freed or unknown handle gives MSGRAPH_ERR_NOT_FOUND, never a crash.
+ * - Results are int32_t handles (> 0) that never run out: a handle is a
+ *   slot index (bits 0-19) and that slot's generation (bits 20-30, moved on
+ *   every free); freed slots are reused oldest first and only once 4096
+ *   wait, so a freed handle stays invalid for at least 8.4 million further
+ *   results. A freed or unknown handle gives MSGRAPH_ERR_NOT_FOUND, never a
+ *   crash. JSON accessor strings are made once per result and pointer.
  * - A result never changes once made, so any thread may read it. Free each
  *   one once with msgraph_result_free(); the live count is bounded
  *   (msgraph_set_max_results(), MSGRAPH_ERR_LIMIT beyond it).
@@ -319,7 +323,7 @@ int32_t msgraph_credentials_list(void);
  * "connect_timeout_ms" (default 10000), "max_retries" (default 3, at most
  * 10), "retry_budget_ms" (total waiting between retries, default 180000),
  * "max_response_bytes" (default 268435456), "ca_file" (extra trusted CA
- * certificates, PEM), "proxy" (http, https or socks5 URL),
+ * certificates, PEM), "proxy" (http or https URL; SOCKS is refused),
  * "mailbox_concurrency" (requests to one Outlook mailbox in flight at once
  * from this process, 1 to 64, default 4: Exchange Online allows four per
  * app and mailbox; more wait their turn in the library), "token_cache_dir"
@@ -338,7 +342,7 @@ int32_t msgraph_credentials_list(void);
  * tenant, client, scope, token endpoint and an HMAC of the secret or
  * certificate (never the secret); when several processes need a token at
  * once, one asks and the others wait for its answer (a file lock, waited
- * for up to "timeout_ms"). msgraph_credential_clear_tokens() removes the
+ * for within the call's deadline). msgraph_credential_clear_tokens() removes the
  * entry too.
  *
  * Plain http is accepted only for loopback hosts (the emulator): any other
@@ -629,9 +633,11 @@ int32_t msgraph_xp_result_info(int32_t result,
 /**
  * Copies body bytes from `offset` into `buf` (at most `*buf_maxlen`),
  * never splitting a UTF-8 character of a UTF-8 body. Returns the number
- * copied (0 at the end: `buf` is then NULL) or a negative status
- * (MSGRAPH_ERR_NOT_FOUND, MSGRAPH_ERR_ARGUMENT: negative offset, offset
- * inside a character, buffer under 4 bytes for the next character).
+ * copied (0 only at the end: `buf` is then NULL) or a negative status:
+ * MSGRAPH_ERR_NOT_FOUND, MSGRAPH_ERR_ARGUMENT (negative offset, offset
+ * past the end or inside a character, NULL buffer or maxlen < 1 before
+ * the end), MSGRAPH_ERR_TOO_LARGE (the buffer cannot hold the next
+ * character; 4 bytes always suffice).
  */
 int32_t msgraph_xp_result_read(int32_t result,
                                int32_t offset,
@@ -644,7 +650,9 @@ int32_t msgraph_xp_result_read(int32_t result,
  * The response headers as "name: value" lines (names in lower case, one
  * per line, "\n"-terminated), read like the body: from byte `offset`, at
  * most `*buf_maxlen` bytes, never splitting a character. Returns the
- * number of bytes copied (0 at the end) or a negative status.
+ * number of bytes copied (0 only at the end) or a negative status, as
+ * msgraph_xp_result_read() (MSGRAPH_ERR_TOO_LARGE: buffer too small for
+ * the next character; MSGRAPH_ERR_ARGUMENT: maxlen < 1 before the end).
  */
 int32_t msgraph_xp_result_headers_read(int32_t result,
                                        int32_t offset,
@@ -823,7 +831,9 @@ const char *msgraph_result_headers(int32_t result);
  * own size.
  *
  * The string is owned by the result and valid until msgraph_result_free()
- * of it; never free it. Returns NULL (and sets msgraph_last_error()) if the
+ * of it; never free it. Looking up the same pointer again returns the same
+ * string (memory grows with the distinct pointers, not the look-ups).
+ * Returns NULL (and sets msgraph_last_error()) if the
  * handle is unknown, the pointer NULL or malformed, the body not JSON, or
  * nothing is at the pointer.
  */
@@ -846,7 +856,8 @@ int64_t msgraph_result_json_count(int32_t result,
  * Frees a result and everything it handed out. Freeing handle 0 does
  * nothing and returns MSGRAPH_OK (like free(NULL)); freeing an unknown or
  * already freed handle returns MSGRAPH_ERR_NOT_FOUND and changes nothing.
- * Handles are never reused within a process.
+ * A freed handle stays invalid for at least 8.4 million further results
+ * (a handle is a slot index and its generation: see the header's top).
  */
 int32_t msgraph_result_free(int32_t result);
 

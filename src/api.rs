@@ -88,6 +88,19 @@ fn scrub_failure(r: &mut Response, cfg: &CredentialConfig) {
 
 /// One Graph request (optionally all pages).
 pub fn request(credential: &str, method: &str, url: &str, body: Option<Vec<u8>>, options: Option<&str>) -> Result<Response> {
+    request_with_progress(credential, method, url, body, options, &mut |_, _| {})
+}
+
+/// [`request`], calling `progress(pages, items)` after each page of an
+/// `all_pages` call (the library's one paging engine, used by the CLI).
+pub fn request_with_progress(
+    credential: &str,
+    method: &str,
+    url: &str,
+    body: Option<Vec<u8>>,
+    options: Option<&str>,
+    progress: &mut dyn FnMut(u32, u64),
+) -> Result<Response> {
     let cred = credentials::get(credential)?;
     let method = parse_method(method)?;
     let opts = CallOptions::parse(options, &cred.config, false)?;
@@ -102,7 +115,7 @@ pub fn request(credential: &str, method: &str, url: &str, body: Option<Vec<u8>>,
     }
     let mut call = Call::new(&cred, &opts)?;
     let outcome = if opts.all_pages {
-        paging::all_pages(&mut call, url)
+        paging::all_pages_with(&mut call, url, progress)
     } else {
         graph::send(&mut call, method, url, body.map(Bytes::from), None).map(Response::from_http)
     };
@@ -146,6 +159,7 @@ pub fn token_info(credential: &str, options: Option<&str>) -> Result<Response> {
         "refresh_on": epoch(t.refresh_on),
         "scope": t.scope,
         "source": source.as_str(),
+        "refresh_failed": source == token::Source::CacheRefreshFailed,
         "credential": cred.name,
         "claims": crate::jwt::claims(t.access_token.expose()).unwrap_or(Value::Null),
     });

@@ -356,6 +356,10 @@ fn execute(call: &mut Call, items: &[Item]) -> std::result::Result<Response, Err
             v
         };
         let mut wait = Duration::ZERO;
+        // Whether an item is sent again because of a 429 (a retry round);
+        // items that only waited for a dependency in an earlier chunk go
+        // on without spending a retry.
+        let mut retry = false;
         for outcome in outcomes {
             match outcome {
                 ChunkOutcome::Failed(resp) => {
@@ -369,6 +373,7 @@ fn execute(call: &mut Call, items: &[Item]) -> std::result::Result<Response, Err
                             wait = wait.max(item_retry_after(&a).unwrap_or_else(|| backoff(rounds + 1)));
                             next_round.push(i);
                             throttled[i] = Some(a);
+                            retry = true;
                         } else {
                             done[i] = Some(a);
                         }
@@ -388,19 +393,24 @@ fn execute(call: &mut Call, items: &[Item]) -> std::result::Result<Response, Err
         }
         next_round.sort_unstable();
         next_round.dedup();
-        if !next_round.is_empty() {
+        if retry {
             if !call.budget.allows(wait) || rounds >= call.options.max_retries {
-                // Out of retries or budget: report what the service said.
+                // Out of retries or budget: report what the service said;
+                // the items that depend on those then fail with 424.
                 for &i in &next_round {
                     if done[i].is_none() {
                         done[i] = throttled[i].take();
                     }
                 }
-                break;
+                next_round.retain(|&i| done[i].is_none());
+            } else {
+                std::thread::sleep(wait);
+                rounds += 1;
+                call.retries += 1;
             }
-            std::thread::sleep(wait);
-            rounds += 1;
-            call.retries += 1;
+        } else if next_round == pending {
+            // No progress (cannot happen with dependencies listed in order).
+            break;
         }
         pending = next_round;
     }

@@ -33,6 +33,8 @@ pub struct Call<'a> {
     pub retries: u32,
     /// Graph requests sent so far.
     pub requests: u32,
+    /// What the call allows its token acquisitions (one deadline per call).
+    pub token_limits: token::Limits,
 }
 
 impl<'a> Call<'a> {
@@ -46,6 +48,12 @@ impl<'a> Call<'a> {
             budget: Budget::new(options.retry_budget),
             retries: 0,
             requests: 0,
+            token_limits: token::Limits::new(
+                std::time::Instant::now(),
+                options.timeout,
+                options.retry_budget,
+                options.max_retries,
+            ),
         })
     }
 }
@@ -163,7 +171,7 @@ fn send_with_retries(call: &mut Call, method: &Method, url: &Url, body: Option<B
     let app = format!("{}|{}", cfg.token_url, cfg.client_id);
     loop {
         let _permit = mailbox.clone().map(|m| crate::mailbox::acquire(&app, m, cfg.mailbox_concurrency));
-        let token = if with_token { Some(token::get(call.cred)?.0) } else { None };
+        let token = if with_token { Some(token::get_within(call.cred, &call.token_limits)?.0) } else { None };
         let mut rb = call
             .client
             .request(method.clone(), url.clone())

@@ -33,9 +33,11 @@ fn page_failure(resp: RawResponse, page: u32) -> Result<Response> {
     let inner: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or(serde_json::Value::Null);
     let resync = crate::response::reason_of(resp.status, &inner) == Some(crate::response::RESYNC_REASON);
     if resync {
+        let code = inner.get("error").and_then(|e| e.get("code")).and_then(|c| c.as_str()).unwrap_or("");
+        let said = if code.is_empty() { format!("HTTP {}", resp.status) } else { format!("HTTP {}, {code}", resp.status) };
         let mut e = Error::new(
             MSGRAPH_ERR_RESYNC,
-            "the delta token is no longer valid: start again from the original delta URL (full resync)",
+            format!("the delta token is no longer valid ({said}): start again from the original delta URL (full resync)"),
         )
         .with("http_status", resp.status)
         .with("page", page);
@@ -79,6 +81,14 @@ pub(crate) const MAX_PAGES: u32 = 100_000;
 /// the merged document and [`MAX_PAGES`] pages: a service whose nextLink
 /// never ends cannot exhaust the process.
 pub fn all_pages(call: &mut Call, url: Url) -> Result<Response> {
+    all_pages_with(call, url, &mut |_, _| {})
+}
+
+/// [`all_pages`], calling `progress(pages, items)` after each page (the
+/// CLI's progress line). A merge stopped by `max_items` while the service
+/// had more carries the header `x-msgraph-more: true`.
+pub fn all_pages_with(call: &mut Call, url: Url, progress: &mut dyn FnMut(u32, u64)) -> Result<Response> {
+    let mut more = false;
     let max_items = call.options.max_items.unwrap_or(u64::MAX);
     let origin = call.cred.config.graph_base_url.clone();
     let mut out: Vec<u8> = Vec::new();
@@ -125,6 +135,7 @@ pub fn all_pages(call: &mut Call, url: Url) -> Result<Response> {
         }
         for v in values {
             if items >= max_items {
+                more = true;
                 break;
             }
             if items > 0 {
@@ -142,6 +153,10 @@ pub fn all_pages(call: &mut Call, url: Url) -> Result<Response> {
             .with("items", items));
         }
         delta_link = page.delta_link;
+        progress(pages, items);
+        if items >= max_items && page.next_link.as_deref().is_some_and(|l| !l.is_empty()) {
+            more = true;
+        }
         if items < max_items {
             if let Some(link) = page.next_link.filter(|l| !l.is_empty()) {
                 let u = Url::parse(&link)
@@ -170,5 +185,8 @@ pub fn all_pages(call: &mut Call, url: Url) -> Result<Response> {
     let mut r = Response { status: 200, headers: last_headers, body: out };
     r.set_header("x-msgraph-pages", pages.to_string());
     r.set_header("x-msgraph-items", items.to_string());
+    if more {
+        r.set_header("x-msgraph-more", "true");
+    }
     Ok(r)
 }

@@ -39,21 +39,28 @@ impl Response {
     /// error document gains `"msgraph_reason"` ("application_access_policy"
     /// or "resync_required") and the result the header `x-msgraph-reason`
     /// ("application-access-policy" or "resync-required"). Graph's own fields
-    /// are kept as received.
+    /// are kept as received: the field is spliced into the text right after
+    /// the error object's opening brace, and the rest of the body is left
+    /// byte for byte (a body whose `error` is not an object gets the header
+    /// only).
     pub fn mark_reason(&mut self) {
         if !(400..500).contains(&self.status) {
             return;
         }
-        let Ok(mut doc) = serde_json::from_slice::<serde_json::Value>(&self.body) else {
+        let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&self.body) else {
             if self.status == 410 {
                 self.set_header("x-msgraph-reason", "resync-required");
             }
             return;
         };
         let Some(reason) = reason_of(self.status as u16, &doc) else { return };
-        doc["error"]["msgraph_reason"] = reason.into();
-        if let Ok(body) = serde_json::to_vec(&doc) {
-            self.body = body;
+        let error = doc.get("error").filter(|e| e.is_object());
+        if error.is_some_and(|e| e.get("msgraph_reason").is_none()) {
+            if let Some(at) = error_brace(&self.body) {
+                let empty = self.body[at + 1..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'}');
+                let field = format!("\"msgraph_reason\":\"{reason}\"{}", if empty { "" } else { "," });
+                self.body.splice(at + 1..at + 1, field.into_bytes());
+            }
         }
         self.set_header("x-msgraph-reason", reason.replace('_', "-"));
     }
@@ -63,6 +70,14 @@ impl Response {
         self.headers.retain(|(k, _)| k != name);
         self.headers.push((name.to_string(), value.into()));
     }
+}
+
+/// Byte offset of the `{` that opens the top-level `error` object.
+fn error_brace(body: &[u8]) -> Option<usize> {
+    let text = std::str::from_utf8(body).ok()?;
+    let raw = crate::json_pointer::raw_at(text, "/error").ok()??;
+    let at = (raw.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    (body.get(at) == Some(&b'{')).then_some(at)
 }
 
 /// The reason given to access-policy blocks.

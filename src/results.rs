@@ -1,5 +1,13 @@
-//! Result handles: numbered, never reused within a process, capped in number.
+//! Result handles: capped in number, and never running out.
 //! A result owns its body (NUL-terminated for C) and its headers.
+//!
+//! A handle is a positive int32_t: bits 0..19 are a slot index (the cap on
+//! live results, at most 1,000,000, stays under 2^20) and bits 20..30 the
+//! slot's generation (1..=2047), which moves on every free. Freed slots are
+//! reused oldest first, and only once 4096 of them wait, so a freed handle
+//! names nothing for at least 4096 × 2047 (about 8.4 million) further
+//! results before the same number can come back; stale handles give
+//! MSGRAPH_ERR_NOT_FOUND, never another result within that span.
 
 use crate::error::{Error, Result};
 use crate::response::Response;
@@ -8,7 +16,7 @@ use crate::sync::lock;
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
 use std::ffi::CString;
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Default cap on live results.
@@ -29,8 +37,9 @@ pub struct StoredResult {
     headers_json: OnceLock<CString>,
     /// Container splits for the JSON accessors, kept between look-ups.
     json_index: crate::json_pointer::Index,
-    /// Strings handed out by JSON accessors; freed with the result.
-    handed_out: Mutex<Vec<CString>>,
+    /// Strings handed out by JSON accessors, one per JSON Pointer (a
+    /// repeated look-up hands out the same string); freed with the result.
+    handed_out: Mutex<HashMap<String, CString>>,
 }
 
 impl StoredResult {
@@ -50,7 +59,7 @@ impl StoredResult {
             headers,
             headers_json: OnceLock::new(),
             json_index: crate::json_pointer::Index::new(),
-            handed_out: Mutex::new(Vec::new()),
+            handed_out: Mutex::new(HashMap::new()),
         }
     }
     /// Body length in bytes.
@@ -145,11 +154,17 @@ impl StoredResult {
     }
 
     /// Keeps a string alive as long as the result; returns a pointer to it.
-    pub fn hand_out(&self, text: String) -> *const std::ffi::c_char {
-        let c = CString::new(text.replace('\0', "\\u0000")).unwrap_or_default();
+    /// The string of one `key` (the JSON Pointer) is made once: memory
+    /// grows with the distinct pointers looked up, not with the look-ups.
+    pub fn hand_out_with(&self, key: &str, make: impl FnOnce() -> Result<String>) -> Result<*const std::ffi::c_char> {
+        let mut h = lock(&self.handed_out);
+        if let Some(c) = h.get(key) {
+            return Ok(c.as_ptr());
+        }
+        let c = CString::new(make()?.replace('\0', "\\u0000")).unwrap_or_default();
         let p = c.as_ptr();
-        lock(&self.handed_out).push(c);
-        p
+        h.insert(key.to_string(), c);
+        Ok(p)
     }
 
     /// Copies up to `buf_len` bytes from `offset` without splitting a UTF-8
@@ -181,33 +196,72 @@ fn is_continuation(b: u8) -> bool {
     b & 0xC0 == 0x80
 }
 
-static NEXT: AtomicI32 = AtomicI32::new(1);
 static MAX_LIVE: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_LIVE);
-static TABLE: Lazy<Mutex<HashMap<i32, Arc<StoredResult>>>> = Lazy::new(Default::default);
+
+const SLOT_BITS: u32 = 20;
+const SLOT_MASK: i32 = (1 << SLOT_BITS) - 1;
+const MAX_GENERATION: i32 = i32::MAX >> SLOT_BITS; // 2047
+/// Freed slots wait in line until this many are free.
+const REUSE_AFTER: usize = 4096;
+
+#[derive(Default)]
+struct Table {
+    slots: Vec<(i32, Option<Arc<StoredResult>>)>,
+    free: std::collections::VecDeque<usize>,
+    live: usize,
+}
+
+impl Table {
+    fn find(&self, handle: i32) -> Option<(usize, &Arc<StoredResult>)> {
+        if handle <= 0 {
+            return None;
+        }
+        let index = (handle & SLOT_MASK) as usize;
+        let generation = handle >> SLOT_BITS;
+        match self.slots.get(index) {
+            Some((g, Some(r))) if *g == generation => Some((index, r)),
+            _ => None,
+        }
+    }
+}
+
+static TABLE: Lazy<Mutex<Table>> = Lazy::new(Default::default);
 
 /// Stores a response; returns its handle (> 0).
 pub fn insert(r: Response) -> Result<i32> {
     let stored = Arc::new(StoredResult::new(r));
     let mut t = lock(&TABLE);
-    if t.len() >= MAX_LIVE.load(Ordering::Relaxed) {
+    if t.live >= MAX_LIVE.load(Ordering::Relaxed) {
         return Err(Error::new(
             MSGRAPH_ERR_LIMIT,
-            format!("{} results are live: free results with msgraph_result_free", t.len()),
+            format!("{} results are live: free results with msgraph_result_free", t.live),
         ));
     }
-    let id = NEXT.fetch_add(1, Ordering::Relaxed);
-    if id <= 0 {
-        NEXT.store(i32::MIN, Ordering::Relaxed);
-        return Err(Error::new(MSGRAPH_ERR_LIMIT, "result handles are exhausted for this process"));
-    }
-    t.insert(id, stored);
-    Ok(id)
+    let grow = t.free.len() < REUSE_AFTER && t.slots.len() <= SLOT_MASK as usize;
+    let index = match (grow, t.free.pop_front()) {
+        (false, Some(i)) => i,
+        (true, Some(i)) => {
+            t.free.push_front(i);
+            t.slots.push((1, None));
+            t.slots.len() - 1
+        }
+        (_, None) if t.slots.len() <= SLOT_MASK as usize => {
+            t.slots.push((1, None));
+            t.slots.len() - 1
+        }
+        (_, None) => return Err(Error::new(MSGRAPH_ERR_LIMIT, "no result slot is free")),
+    };
+    let slot = &mut t.slots[index];
+    slot.1 = Some(stored);
+    let handle = (slot.0 << SLOT_BITS) | index as i32;
+    t.live += 1;
+    Ok(handle)
 }
 
 /// Fails with `MSGRAPH_ERR_LIMIT` when no further result can be stored, so
 /// that a call does not spend an exchange whose answer it cannot keep.
 pub fn check_capacity() -> Result<()> {
-    let live = lock(&TABLE).len();
+    let live = lock(&TABLE).live;
     if live >= MAX_LIVE.load(Ordering::Relaxed) {
         return Err(Error::new(
             MSGRAPH_ERR_LIMIT,
@@ -220,8 +274,8 @@ pub fn check_capacity() -> Result<()> {
 /// A live result.
 pub fn get(handle: i32) -> Result<Arc<StoredResult>> {
     lock(&TABLE)
-        .get(&handle)
-        .cloned()
+        .find(handle)
+        .map(|(_, r)| r.clone())
         .ok_or_else(|| Error::not_found(format!("no live result with handle {handle}")))
 }
 
@@ -230,15 +284,26 @@ pub fn free(handle: i32) -> Result<()> {
     if handle == 0 {
         return Ok(());
     }
-    lock(&TABLE)
-        .remove(&handle)
-        .map(|_| ())
-        .ok_or_else(|| Error::not_found(format!("no live result with handle {handle}")))
+    let taken = {
+        let mut t = lock(&TABLE);
+        let Some((index, _)) = t.find(handle) else {
+            return Err(Error::not_found(format!("no live result with handle {handle}")));
+        };
+        let slot = &mut t.slots[index];
+        let r = slot.1.take();
+        slot.0 = if slot.0 >= MAX_GENERATION { 1 } else { slot.0 + 1 };
+        t.free.push_back(index);
+        t.live -= 1;
+        r
+    };
+    // The body is dropped outside the lock.
+    drop(taken);
+    Ok(())
 }
 
 /// Number of live results.
 pub fn live() -> usize {
-    lock(&TABLE).len()
+    lock(&TABLE).live
 }
 
 /// Sets the cap on live results (1 ..= 1,000,000).

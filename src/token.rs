@@ -12,7 +12,17 @@
 //! - Token endpoint protection: a 400 or 401 refusal is remembered for 60 s
 //!   and replayed without asking again (a loop of bad-secret requests gets an
 //!   app blocked, AADSTS50196); 429 and 5xx honour Retry-After, and 5xx is
-//!   retried once.
+//!   retried once when the wait fits the call.
+//! - A 429/503 with Retry-After is remembered per credential until it passes
+//!   (as MSAL's throttling cache): calls in that window fail at once with
+//!   MSGRAPH_ERR_THROTTLED and `retry_after_ms`, nothing is sent.
+//! - A refusal of a proactive refresh keeps serving the still-valid token
+//!   (token_info says `refresh_failed`); the memories of refusals and
+//!   throttling apply to calls only once no valid token is left.
+//! - Every acquisition runs within the calling call's [`Limits`]: its waits
+//!   within the call's retry budget, each token request within the call's
+//!   timeout and deadline, and a thread waiting for another thread's refresh
+//!   is released at its own deadline.
 
 use crate::config::ClientAuth;
 use crate::credentials::Credential;
@@ -68,15 +78,53 @@ pub enum Source {
     Cache,
     /// A new request to the token endpoint.
     IdentityProvider,
+    /// The cache, though the refresh that was due failed or was refused
+    /// (or the endpoint is in a remembered throttling window).
+    CacheRefreshFailed,
 }
 
 impl Source {
     /// Name used in token_info ("cache" / "identity_provider", as MSAL).
     pub fn as_str(self) -> &'static str {
         match self {
-            Source::Cache => "cache",
+            Source::Cache | Source::CacheRefreshFailed => "cache",
             Source::IdentityProvider => "identity_provider",
         }
+    }
+}
+
+/// Longest token lifetime believed (a larger `expires_in` is clipped).
+const MAX_LIFETIME: Duration = Duration::from_secs(86_400);
+
+/// What one call allows its token acquisition.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Waits (Retry-After, back-off) must end before this.
+    pub waits_until: Instant,
+    /// Nothing of the acquisition runs past this.
+    pub deadline: Instant,
+    /// Budget of one token request.
+    pub timeout: Duration,
+    /// Retries allowed.
+    pub max_retries: u32,
+}
+
+impl Limits {
+    /// Limits of a call that started at `started` with these settings:
+    /// the deadline is the retry budget plus one timeout.
+    pub fn new(started: Instant, timeout: Duration, retry_budget: Duration, max_retries: u32) -> Limits {
+        let waits_until = started.checked_add(retry_budget).unwrap_or(started);
+        Limits {
+            waits_until,
+            deadline: waits_until.checked_add(timeout).unwrap_or(waits_until),
+            timeout,
+            max_retries,
+        }
+    }
+    /// The credential's own settings, from now.
+    pub fn of_credential(cred: &Credential) -> Limits {
+        let c = &cred.config;
+        Limits::new(Instant::now(), c.timeout, c.retry_budget, c.max_retries)
     }
 }
 
@@ -84,6 +132,8 @@ impl Source {
 struct SlotState {
     token: Option<Arc<Token>>,
     refused: Option<(Instant, Error)>,
+    /// Retry-After of a 429/503 from the token endpoint: until when, and the error.
+    throttled: Option<(Instant, Error)>,
     refreshing: bool,
 }
 
@@ -103,6 +153,9 @@ fn slot(cred: &Credential) -> Arc<Slot> {
 /// Drops every token cached under a credential name.
 pub fn forget(name: &str) {
     lock(&CACHE).retain(|(n, _), _| n != name);
+    // Called when a credential is set, replaced or removed (and on a
+    // forced refresh): HTTP clients no credential uses are dropped.
+    transport::credentials_changed();
 }
 
 /// Drops `token` from the cache if it is still the cached one (after Graph
@@ -140,83 +193,150 @@ impl Drop for RefreshGuard<'_> {
     }
 }
 
-/// A token for the credential, from the cache when fresh.
+/// A token for the credential, from the cache when fresh, within the
+/// credential's own limits.
 pub fn get(cred: &Credential) -> Result<(Arc<Token>, Source)> {
+    get_within(cred, &Limits::of_credential(cred))
+}
+
+fn remembered(kind: &str, err: &Error, left: Duration) -> Error {
+    let mut e = err.clone();
+    let secs = left.as_secs() + 1;
+    e.message.push_str(&format!(
+        " (remembered: the token endpoint is not asked again for this credential for {secs} s{kind})"
+    ));
+    e.with("replayed", true)
+}
+
+/// A token for the credential, within a call's limits.
+pub fn get_within(cred: &Credential, lim: &Limits) -> Result<(Arc<Token>, Source)> {
     let s = slot(cred);
+    let mut st = lock(&s.state);
     loop {
-        let mut st = lock(&s.state);
         let now = Instant::now();
+        let valid = st.token.as_ref().filter(|t| t.is_valid(now)).cloned();
         if let Some(t) = &st.token {
             if now < t.refresh_at {
                 return Ok((t.clone(), Source::Cache));
             }
         }
+        if let Some((until, err)) = &st.throttled {
+            if now < *until {
+                if let Some(t) = valid {
+                    return Ok((t, Source::CacheRefreshFailed));
+                }
+                let left = until.saturating_duration_since(now);
+                return Err(remembered(", Retry-After", err, left)
+                    .with("retry_after_ms", left.as_millis().min(u64::MAX as u128) as u64));
+            }
+        }
         if let Some((at, err)) = &st.refused {
-            if now.duration_since(*at) < REFUSAL_MEMORY {
-                let left = REFUSAL_MEMORY.saturating_sub(now.duration_since(*at)).as_secs() + 1;
-                let mut e = err.clone();
-                e.message.push_str(&format!(
-                    " (remembered: the token endpoint is not asked again for this credential for {left} s)"
-                ));
-                return Err(e.with("replayed", true));
+            let age = now.saturating_duration_since(*at);
+            if age < REFUSAL_MEMORY {
+                if let Some(t) = valid {
+                    return Ok((t, Source::CacheRefreshFailed));
+                }
+                return Err(remembered("", err, REFUSAL_MEMORY.saturating_sub(age)));
             }
         }
         if st.refreshing {
-            if let Some(t) = st.token.as_ref().filter(|t| t.is_valid(now)) {
-                return Ok((t.clone(), Source::Cache));
+            if let Some(t) = valid {
+                return Ok((t, Source::Cache));
             }
-            drop(s.changed.wait(st).unwrap_or_else(|p| p.into_inner()));
+            if now >= lim.deadline {
+                return Err(Error::new(
+                    MSGRAPH_ERR_TIMEOUT,
+                    format!("the token for credential '{}' did not arrive within the call's deadline", cred.name),
+                ));
+            }
+            let (g, _) = s
+                .changed
+                .wait_timeout(st, lim.deadline.saturating_duration_since(now))
+                .unwrap_or_else(|p| p.into_inner());
+            st = g;
             continue;
         }
         st.refreshing = true;
         drop(st);
         let guard = RefreshGuard(&s);
+        // A proactive refresh never waits: the valid token serves meanwhile.
         // With a shared token cache, another process's token may be served.
-        let outcome = crate::token_cache::fetch_through(cred, || fetch(cred));
+        let proactive = valid.is_some();
+        let outcome = crate::token_cache::fetch_through(cred, lim.deadline, || fetch(cred, lim, proactive));
         let mut served = None;
-        let result = match outcome {
+        return match outcome {
             Ok((t, source)) => {
                 guard.finish(|st| {
                     st.token = Some(t.clone());
                     st.refused = None;
+                    st.throttled = None;
                 });
                 Ok((t, source))
             }
-            Err((e, remember)) => {
+            Err(f) => {
                 guard.finish(|st| {
-                    if remember {
-                        st.refused = Some((Instant::now(), e.clone()));
-                    } else if let Some(t) = st.token.as_ref().filter(|t| t.is_valid(Instant::now())) {
-                        // A failed proactive refresh serves the still-valid token.
-                        served = Some(t.clone());
+                    let now = Instant::now();
+                    if f.remember {
+                        st.refused = Some((now, f.error.clone()));
                     }
+                    if let Some(wait) = f.throttled_for {
+                        st.throttled = now.checked_add(wait).map(|u| (u, f.error.clone()));
+                    }
+                    // A failed proactive refresh serves the still-valid token.
+                    served = st.token.as_ref().filter(|t| t.is_valid(now)).cloned();
                 });
                 match served {
-                    Some(t) => Ok((t, Source::Cache)),
-                    None => Err(e),
+                    Some(t) => Ok((t, Source::CacheRefreshFailed)),
+                    None => {
+                        let mut e = f.error;
+                        if let Some(wait) = f.throttled_for {
+                            e = e.with("retry_after_ms", wait.as_millis().min(u64::MAX as u128) as u64);
+                        }
+                        Err(e)
+                    }
                 }
             }
         };
-        return result;
     }
 }
 
-/// One exchange with the token endpoint, with its own small retry policy.
-/// The flag says whether the refusal is to be remembered.
-fn fetch(cred: &Credential) -> std::result::Result<Arc<Token>, (Error, bool)> {
+/// A failed token exchange: the error, whether the refusal is remembered,
+/// and the throttling window the endpoint asked for.
+pub(crate) struct Failure {
+    pub(crate) error: Error,
+    pub(crate) remember: bool,
+    pub(crate) throttled_for: Option<Duration>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        Failure { error, remember: false, throttled_for: None }
+    }
+}
+
+/// One exchange with the token endpoint, with its own small retry policy
+/// bounded by the call's limits.
+fn fetch(cred: &Credential, lim: &Limits, proactive: bool) -> std::result::Result<Arc<Token>, Failure> {
     let cfg = &cred.config;
-    let client = transport::client_for(cfg).map_err(|e| (e, false))?;
+    let client = transport::client_for(cfg)?;
     let host = cfg.token_url.host_str().unwrap_or("").to_string();
-    let started = Instant::now();
     let mut attempt = 0u32;
+    // A retry (one at most) when the call allows one and its wait fits.
+    let may_retry = |attempt: u32, wait: Duration| {
+        attempt == 1 && !proactive && lim.max_retries > 0 && Instant::now().checked_add(wait).is_some_and(|t| t <= lim.waits_until)
+    };
     loop {
         attempt += 1;
+        let left = lim.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(with_context(Error::new(MSGRAPH_ERR_TIMEOUT, "the call's deadline passed"), cred).into());
+        }
         // A certificate signs a fresh assertion (new jti) for every request.
         let proof = match &cfg.auth {
             ClientAuth::Secret(s) => vec![("client_secret", s.clone())],
             ClientAuth::Certificate(c) => vec![
                 ("client_assertion_type", Secret::new("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")),
-                ("client_assertion", Secret::new(c.assertion(&cfg.client_id, cfg.token_url.as_str()).map_err(|e| (e, false))?)),
+                ("client_assertion", Secret::new(c.assertion(&cfg.client_id, cfg.token_url.as_str())?)),
             ],
         };
         let mut form: Vec<(&str, &str)> = vec![
@@ -228,7 +348,7 @@ fn fetch(cred: &Credential) -> std::result::Result<Arc<Token>, (Error, bool)> {
         let req = client
             .post(cfg.token_url.clone())
             .form(&form)
-            .timeout(cfg.timeout)
+            .timeout(lim.timeout.min(cfg.timeout).min(left))
             .header("client-request-id", crate::ids::guid())
             .header("x-client-sku", "msgraph-extproc")
             .header("x-client-ver", env!("CARGO_PKG_VERSION"))
@@ -237,28 +357,28 @@ fn fetch(cred: &Credential) -> std::result::Result<Arc<Token>, (Error, bool)> {
         let resp = match transport::send(req, &host, MAX_TOKEN_RESPONSE) {
             Ok(r) => r,
             // One retry after a second on a timeout or a broken connection.
-            Err(e) if attempt == 1 && matches!(e.status, MSGRAPH_ERR_TRANSPORT | MSGRAPH_ERR_TIMEOUT) => {
+            Err(e) if matches!(e.status, MSGRAPH_ERR_TRANSPORT | MSGRAPH_ERR_TIMEOUT) && may_retry(attempt, Duration::from_secs(1)) => {
                 std::thread::sleep(Duration::from_secs(1));
                 continue;
             }
-            Err(e) => return Err((with_context(e, cred), false)),
+            Err(e) => return Err(with_context(e, cred).into()),
         };
         match resp.status {
-            200..=299 => return parse_success(&resp, cfg.scope.clone(), acquired_at).map_err(|e| (e, false)),
+            200..=299 => return Ok(parse_success(&resp, cfg.scope.clone(), acquired_at)?),
             429 | 500..=599 => {
-                let wait = resp
-                    .header("retry-after")
-                    .and_then(|v| parse_retry_after(v, SystemTime::now()))
-                    .unwrap_or_else(|| backoff(attempt).max(Duration::from_secs(1)));
-                let fits = started.elapsed() + wait <= cfg.retry_budget.min(Duration::from_secs(60));
-                if attempt == 1 && fits {
+                let told = resp.header("retry-after").and_then(|v| parse_retry_after(v, SystemTime::now()));
+                let wait = told.unwrap_or_else(|| backoff(attempt).max(Duration::from_secs(1)));
+                if may_retry(attempt, wait) {
                     std::thread::sleep(wait);
                     continue;
                 }
                 let status = if resp.status == 429 { MSGRAPH_ERR_THROTTLED } else { MSGRAPH_ERR_TRANSPORT };
-                return Err((refusal(cred, &resp, status), false));
+                let throttled_for = told.filter(|w| !w.is_zero() && matches!(resp.status, 429 | 503));
+                return Err(Failure { error: refusal(cred, &resp, status), remember: false, throttled_for });
             }
-            s => return Err((refusal(cred, &resp, MSGRAPH_ERR_AUTH), s == 400 || s == 401)),
+            s => {
+                return Err(Failure { error: refusal(cred, &resp, MSGRAPH_ERR_AUTH), remember: s == 400 || s == 401, throttled_for: None })
+            }
         }
     }
 }
@@ -276,6 +396,16 @@ fn parse_success(
     let bad = |what: &str| Error::new(MSGRAPH_ERR_AUTH, format!("the token endpoint's answer is unusable: {what}"));
     let v: Value = serde_json::from_slice(&resp.body).map_err(|_| bad("not JSON"))?;
     let access_token = v["access_token"].as_str().filter(|t| !t.is_empty()).ok_or_else(|| bad("no access_token"))?;
+    // Sent in a header: visible ASCII only, or it would fail every call
+    // for the token's lifetime.
+    if !access_token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad("the access_token has characters a header cannot carry"));
+    }
+    let token_type = match &v["token_type"] {
+        Value::Null => "Bearer",
+        Value::String(t) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+".contains(&b)) => t,
+        _ => return Err(bad("the token_type is not a token name")),
+    };
     let seconds = |field: &str| -> Option<u64> {
         match &v[field] {
             Value::Number(n) => n.as_u64(),
@@ -283,19 +413,20 @@ fn parse_success(
             _ => None,
         }
     };
-    let lifetime = Duration::from_secs(seconds("expires_in").unwrap_or(600));
+    let lifetime = Duration::from_secs(seconds("expires_in").unwrap_or(600)).min(MAX_LIFETIME);
     let margin = REFRESH_MARGIN.min(lifetime / 2);
     let mut refresh_after = lifetime - margin;
     if let Some(r) = seconds("refresh_in") {
         refresh_after = refresh_after.min(Duration::from_secs(r));
     }
+    let overflow = || bad("the lifetime is out of range");
     Ok(Arc::new(Token {
         access_token: Secret::new(access_token),
-        token_type: v["token_type"].as_str().unwrap_or("Bearer").to_string(),
-        expires_on: wall + lifetime,
-        expires_at: at + lifetime,
-        refresh_at: at + refresh_after,
-        refresh_on: wall + refresh_after,
+        token_type: token_type.to_string(),
+        expires_on: wall.checked_add(lifetime).ok_or_else(overflow)?,
+        expires_at: at.checked_add(lifetime).ok_or_else(overflow)?,
+        refresh_at: at.checked_add(refresh_after).ok_or_else(overflow)?,
+        refresh_on: wall.checked_add(refresh_after).ok_or_else(overflow)?,
         scope,
     }))
 }

@@ -26,7 +26,7 @@ use crate::config::ClientAuth;
 use crate::credentials::Credential;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::token::{Source, Token};
+use crate::token::{Failure, Source, Token};
 use serde_json::{json, Value};
 use ring::{digest, hmac, rand::SecureRandom};
 use std::fs::{File, OpenOptions};
@@ -292,21 +292,22 @@ pub struct LockGuard(#[allow(dead_code)] File);
 /// process may just have refreshed it) and only then `fetch` runs, its token
 /// stored. A failed refresh serves a still-valid entry unless the refusal is
 /// one to remember. Without a cache directory this is `fetch`.
-pub fn fetch_through(
+pub(crate) fn fetch_through(
     cred: &Credential,
-    fetch: impl FnOnce() -> std::result::Result<Arc<Token>, (Error, bool)>,
-) -> std::result::Result<(Arc<Token>, Source), (Error, bool)> {
+    deadline: Instant,
+    fetch: impl FnOnce() -> std::result::Result<Arc<Token>, Failure>,
+) -> std::result::Result<(Arc<Token>, Source), Failure> {
     let Some(dir) = dir_of(cred) else {
         return fetch().map(|t| (t, Source::IdentityProvider));
     };
-    let entry = entry(cred, dir).map_err(|e| (e, false))?;
+    let entry = entry(cred, dir).map_err(Failure::from)?;
     let fresh = |t: &Arc<Token>| Instant::now() < t.refresh_at;
     if let Some(t) = entry.lookup().filter(fresh) {
         return Ok((t, Source::Cache));
     }
     // The wait for another process's refresh is bounded by the call's
-    // per-attempt timeout; after it this process asks for itself.
-    let _guard = entry.acquire(Instant::now() + cred.config.timeout);
+    // deadline; after it this process asks for itself.
+    let _guard = entry.acquire(deadline);
     let stored = entry.lookup();
     if let Some(t) = stored.clone().filter(fresh) {
         return Ok((t, Source::Cache));
@@ -317,9 +318,9 @@ pub fn fetch_through(
             let _ = entry.store(&t);
             Ok((t, Source::IdentityProvider))
         }
-        Err((e, remember)) => match stored {
-            Some(t) if !remember => Ok((t, Source::Cache)),
-            _ => Err((e, remember)),
+        Err(f) => match stored {
+            Some(t) if !f.remember => Ok((t, Source::CacheRefreshFailed)),
+            _ => Err(f),
         },
     }
 }

@@ -45,6 +45,24 @@ struct ClientKey {
 struct Local {
     runtime: tokio::runtime::Runtime,
     clients: HashMap<ClientKey, Client>,
+    /// The [`CLIENT_EPOCH`] the clients were made in.
+    epoch: u64,
+    /// Uses, for dropping the least used client past the bound.
+    uses: HashMap<ClientKey, u64>,
+}
+
+/// Most clients (each with its own connection pool) one thread keeps.
+const MAX_CLIENTS_PER_THREAD: usize = 8;
+
+/// Moves on whenever credentials change: each thread then drops its
+/// clients (and their pooled connections) at its next call, so clients no
+/// credential uses any more do not keep descriptors open.
+static CLIENT_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Credentials were set, replaced or removed: every thread's clients are
+/// dropped at its next call and made again on demand.
+pub fn credentials_changed() {
+    CLIENT_EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 thread_local! {
@@ -68,7 +86,12 @@ fn with_local<T>(f: impl FnOnce(&mut Local) -> Result<T>) -> Result<T> {
                     .enable_all()
                     .build()
                     .map_err(|e| Error::new(MSGRAPH_ERR_TRANSPORT, format!("cannot start the I/O runtime: {e}")))?;
-                *slot = Some(Local { runtime, clients: HashMap::new() });
+                *slot = Some(Local {
+                    runtime,
+                    clients: HashMap::new(),
+                    epoch: CLIENT_EPOCH.load(std::sync::atomic::Ordering::Relaxed),
+                    uses: HashMap::new(),
+                });
             }
             f(slot.as_mut().expect("set above"))
         })
@@ -114,12 +137,32 @@ pub fn client_for(cfg: &CredentialConfig) -> Result<Client> {
         connect_timeout_ms: cfg.connect_timeout.as_millis(),
     };
     with_local(|local| {
+        let epoch = CLIENT_EPOCH.load(std::sync::atomic::Ordering::Relaxed);
+        if epoch != local.epoch {
+            local.epoch = epoch;
+            local.clients.clear();
+            local.uses.clear();
+            // Let the dropped pools' connection tasks see that and close.
+            local.runtime.block_on(async {
+                for _ in 0..4 {
+                    tokio::task::yield_now().await;
+                }
+            });
+        }
         if let Some(c) = local.clients.get(&key) {
+            *local.uses.entry(key).or_default() += 1;
             return Ok(c.clone());
+        }
+        if local.clients.len() >= MAX_CLIENTS_PER_THREAD {
+            if let Some(k) = local.uses.iter().min_by_key(|(_, n)| **n).map(|(k, _)| k.clone()) {
+                local.clients.remove(&k);
+                local.uses.remove(&k);
+            }
         }
         // The client's pool and connector belong to this thread's runtime.
         let _entered = local.runtime.enter();
         let client = build_client(cfg)?;
+        local.uses.insert(key.clone(), 1);
         local.clients.insert(key, client.clone());
         Ok(client)
     })
@@ -185,6 +228,10 @@ fn build_client(cfg: &CredentialConfig) -> Result<Client> {
     // emulator), and a token must never cross a proxy in clear text.
     b = b.no_proxy();
     if let Some(p) = proxy_url(cfg) {
+        let scheme = p.expose().split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        if !matches!(scheme.as_deref(), Some("http" | "https")) {
+            return Err(Error::config("the proxy must be an http or https URL (SOCKS proxies are not supported)"));
+        }
         let proxy = reqwest::Proxy::https(p.expose())
             .map_err(|_| Error::config("the proxy URL is not usable"))?
             .no_proxy(reqwest::NoProxy::from_env());

@@ -117,3 +117,77 @@ pub fn register(name: &str) {
         assert_eq!(msgraph::ffi::credential::msgraph_credential_set(n.as_ptr(), c.as_ptr()), 0);
     });
 }
+
+/// For `answers`: the raw answer, and whether the token endpoint (true)
+/// or Graph (false) gets it; the other side answers well.
+static RAW: Mutex<(bool, Vec<u8>)> = Mutex::new((false, Vec::new()));
+
+/// Sets the raw answer of the next exchanges of [`raw_server`].
+pub fn serve_raw(to_token_endpoint: bool, answer: &[u8]) {
+    *RAW.lock().unwrap() = (to_token_endpoint, answer.to_vec());
+}
+
+/// A loopback server that answers each connection once, with the raw
+/// bytes of [`serve_raw`] for its side, then closes it. Returns its port.
+pub fn raw_server() -> u16 {
+    static PORT: OnceLock<u16> = OnceLock::new();
+    *PORT.get_or_init(|| {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for s in l.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let mut w = s.try_clone().unwrap();
+                    let mut r = BufReader::new(s);
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut len = 0usize;
+                    loop {
+                        let mut h = String::new();
+                        if r.read_line(&mut h).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if h == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    let _ = r.read_exact(&mut body);
+                    let is_token = line.contains("/oauth2/v2.0/token");
+                    let (to_token, raw) = RAW.lock().unwrap().clone();
+                    let out = if to_token == is_token {
+                        raw
+                    } else if is_token {
+                        let b = format!("{{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"{TOKEN}\"}}");
+                        format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{b}", b.len()).into_bytes()
+                    } else {
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\n{\"value\":[]}".to_vec()
+                    };
+                    let _ = w.write_all(&out);
+                });
+            }
+        });
+        port
+    })
+}
+
+/// Registers the credential `name` for [`raw_server`] (once), with no
+/// retries and a short budget, so no input makes the target sleep long.
+pub fn raw_register(name: &str) {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let port = raw_server();
+        let n = CString::new(name).unwrap();
+        let c = CString::new(format!(
+            "{{\"tenant_id\":\"t\",\"client_id\":\"c\",\"client_secret\":\"s\",\"authority_host\":\"http://127.0.0.1:{port}\",\
+             \"graph_base_url\":\"http://127.0.0.1:{port}/v1.0\",\"max_retries\":0,\"retry_budget_ms\":0,\"timeout_ms\":1000,\"connect_timeout_ms\":1000}}"
+        ))
+        .unwrap();
+        assert_eq!(msgraph::ffi::credential::msgraph_credential_set(n.as_ptr(), c.as_ptr()), 0);
+    });
+}

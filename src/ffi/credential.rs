@@ -18,7 +18,7 @@ use crate::api;
 /// "connect_timeout_ms" (default 10000), "max_retries" (default 3, at most
 /// 10), "retry_budget_ms" (total waiting between retries, default 180000),
 /// "max_response_bytes" (default 268435456), "ca_file" (extra trusted CA
-/// certificates, PEM), "proxy" (http, https or socks5 URL),
+/// certificates, PEM), "proxy" (http or https URL; SOCKS is refused),
 /// "mailbox_concurrency" (requests to one Outlook mailbox in flight at once
 /// from this process, 1 to 64, default 4: Exchange Online allows four per
 /// app and mailbox; more wait their turn in the library), "token_cache_dir"
@@ -37,7 +37,7 @@ use crate::api;
 /// tenant, client, scope, token endpoint and an HMAC of the secret or
 /// certificate (never the secret); when several processes need a token at
 /// once, one asks and the others wait for its answer (a file lock, waited
-/// for up to "timeout_ms"). msgraph_credential_clear_tokens() removes the
+/// for within the call's deadline). msgraph_credential_clear_tokens() removes the
 /// entry too.
 ///
 /// Plain http is accepted only for loopback hosts (the emulator): any other

@@ -99,6 +99,14 @@ impl OutRaw {
         // SAFETY: the agent passes a valid sb4 for MAXLEN.
         usize::try_from(unsafe { *self.maxlen }).unwrap_or(0)
     }
+    /// The capacity, refusing a NULL buffer or a `maxlen` under 1 (which
+    /// would read as the end of a non-empty stream).
+    fn checked_capacity(&self) -> Result<usize, Error> {
+        match self.capacity() {
+            0 => Err(Error::argument("the buffer is NULL or its maxlen is not positive")),
+            n => Ok(n),
+        }
+    }
     fn set_null(&self) {
         // SAFETY: the agent passes valid pointers for INDICATOR and LENGTH
         // of an OUT parameter; NULL pointers are skipped.
@@ -135,6 +143,11 @@ impl OutRaw {
         let cut = floor_char_boundary(text, self.capacity());
         self.put_exact(&text.as_bytes()[..cut])
     }
+}
+
+/// The xp readers' status for a buffer that cannot hold the next character.
+fn too_small() -> Error {
+    Error::new(MSGRAPH_ERR_TOO_LARGE, "the buffer is too small for the next character (4 bytes suffice)")
 }
 
 fn floor_char_boundary(s: &str, max: usize) -> usize {
@@ -636,6 +649,10 @@ pub extern "C" fn msgraph_xp_request(
     ffi_boundary!(PANIC_STATUS, {
         // The upload body is consumed whatever happens.
         let uploaded = if body_handle > 0 { Some(take_body(body_handle)) } else { None };
+        // Nothing is sent when its result could not be kept.
+        if let Err(e) = results::check_capacity() {
+            return e.status;
+        }
         store_outcome((|| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
             let method = required_text(method, method_ind, method_len, "method")?;
@@ -674,6 +691,10 @@ pub extern "C" fn msgraph_xp_batch(
 ) -> i32 {
     ffi_boundary!(PANIC_STATUS, {
         let uploaded = if requests_handle > 0 { Some(take_body(requests_handle)) } else { None };
+        // Nothing is sent when its result could not be kept.
+        if let Err(e) = results::check_capacity() {
+            return e.status;
+        }
         store_outcome((|| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
             let requests: String = match uploaded {
@@ -700,6 +721,9 @@ pub extern "C" fn msgraph_xp_token_info(
     options_len: i32,
 ) -> i32 {
     ffi_boundary!(PANIC_STATUS, {
+        if let Err(e) = results::check_capacity() {
+            return e.status;
+        }
         store_outcome((|| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
             let options = text_arg(options, options_ind, options_len, "options")?;
@@ -777,9 +801,11 @@ pub extern "C" fn msgraph_xp_result_info(
 
 /// Copies body bytes from `offset` into `buf` (at most `*buf_maxlen`),
 /// never splitting a UTF-8 character of a UTF-8 body. Returns the number
-/// copied (0 at the end: `buf` is then NULL) or a negative status
-/// (MSGRAPH_ERR_NOT_FOUND, MSGRAPH_ERR_ARGUMENT: negative offset, offset
-/// inside a character, buffer under 4 bytes for the next character).
+/// copied (0 only at the end: `buf` is then NULL) or a negative status:
+/// MSGRAPH_ERR_NOT_FOUND, MSGRAPH_ERR_ARGUMENT (negative offset, offset
+/// past the end or inside a character, NULL buffer or maxlen < 1 before
+/// the end), MSGRAPH_ERR_TOO_LARGE (the buffer cannot hold the next
+/// character; 4 bytes always suffice).
 #[no_mangle]
 pub extern "C" fn msgraph_xp_result_read(
     result: i32,
@@ -794,11 +820,14 @@ pub extern "C" fn msgraph_xp_result_read(
         status_of((|| {
             let r = results::get(result)?;
             let offset = u64::try_from(offset).map_err(|_| Error::argument("offset is negative"))?;
-            let cap = out.capacity() as u64;
-            if cap == 0 {
+            if offset == r.len() as u64 {
                 return Ok(0);
             }
-            let span = r.read_span(offset, cap)?;
+            let cap = out.checked_capacity()? as u64;
+            let span = r.read_span(offset, cap).map_err(|e| if cap < 4 { too_small() } else { e })?;
+            if span.is_empty() {
+                return Err(too_small());
+            }
             Ok(out.put_exact(&r.body()[span]) as i32)
         })())
     })
@@ -807,7 +836,9 @@ pub extern "C" fn msgraph_xp_result_read(
 /// The response headers as "name: value" lines (names in lower case, one
 /// per line, "\n"-terminated), read like the body: from byte `offset`, at
 /// most `*buf_maxlen` bytes, never splitting a character. Returns the
-/// number of bytes copied (0 at the end) or a negative status.
+/// number of bytes copied (0 only at the end) or a negative status, as
+/// msgraph_xp_result_read() (MSGRAPH_ERR_TOO_LARGE: buffer too small for
+/// the next character; MSGRAPH_ERR_ARGUMENT: maxlen < 1 before the end).
 #[no_mangle]
 pub extern "C" fn msgraph_xp_result_headers_read(
     result: i32,
@@ -831,7 +862,14 @@ pub extern "C" fn msgraph_xp_result_headers_read(
                 return Err(Error::argument("offset is past the end or inside a character"));
             }
             let rest = &text[offset..];
-            Ok(out.put_text(rest) as i32)
+            if rest.is_empty() {
+                return Ok(0);
+            }
+            out.checked_capacity()?;
+            match out.put_text(rest) {
+                0 => Err(too_small()),
+                n => Ok(n as i32),
+            }
         })())
     })
 }

@@ -144,7 +144,9 @@ pub extern "C" fn msgraph_result_headers(result: i32) -> *const c_char {
 /// own size.
 ///
 /// The string is owned by the result and valid until msgraph_result_free()
-/// of it; never free it. Returns NULL (and sets msgraph_last_error()) if the
+/// of it; never free it. Looking up the same pointer again returns the same
+/// string (memory grows with the distinct pointers, not the look-ups).
+/// Returns NULL (and sets msgraph_last_error()) if the
 /// handle is unknown, the pointer NULL or malformed, the body not JSON, or
 /// nothing is at the pointer.
 #[no_mangle]
@@ -153,8 +155,7 @@ pub extern "C" fn msgraph_result_json(result: i32, pointer: *const c_char) -> *c
         let found = (|| {
             let pointer = str_arg(pointer, "pointer")?;
             let r = results::get(result)?;
-            let text = r.json_text(pointer)?;
-            Ok::<_, Error>(r.hand_out(text))
+            r.hand_out_with(pointer, || r.json_text(pointer))
         })();
         found.unwrap_or_else(|e| {
             set_last_error(&e);
@@ -184,7 +185,8 @@ pub extern "C" fn msgraph_result_json_count(result: i32, pointer: *const c_char)
 /// Frees a result and everything it handed out. Freeing handle 0 does
 /// nothing and returns MSGRAPH_OK (like free(NULL)); freeing an unknown or
 /// already freed handle returns MSGRAPH_ERR_NOT_FOUND and changes nothing.
-/// Handles are never reused within a process.
+/// A freed handle stays invalid for at least 8.4 million further results
+/// (a handle is a slot index and its generation: see the header's top).
 #[no_mangle]
 pub extern "C" fn msgraph_result_free(result: i32) -> i32 {
     ffi_boundary!(PANIC_STATUS, { status_of(results::free(result).map(|_| MSGRAPH_OK)) })

@@ -301,7 +301,12 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let code = run();
+    // Any panic is a bug: it ends with the documented exit code 9, never 101.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("msgraph: internal error (a bug in msgraph{at}); please report it");
+    }));
+    let code = std::panic::catch_unwind(run).unwrap_or(EXIT_INTERNAL);
     let _ = std::io::stdout().flush();
     std::process::exit(code);
 }

@@ -116,59 +116,64 @@ impl Drop for Progress {
     }
 }
 
-/// GETs `url` and, when `all`, every following page (up to `max_items`).
+/// GETs `url` and, when `all`, every following page (up to `max_items`),
+/// through the library's own paging engine (`all_pages`, with its safety
+/// stops), drawing the progress line from its page callback.
 pub fn fetch(ctx: &Ctx, url: &str, headers: &[(String, String)], all: bool, max_items: Option<usize>, label: &str) -> Result<Paged, Failure> {
-    let opts = options(headers);
-    let mut out = Paged { items: Vec::new(), pages: 0, context: None, delta_link: None, entity: None, more: false };
+    let mut opts = match options(headers) {
+        Some(o) => serde_json::from_str::<Value>(&o).unwrap_or_else(|_| json!({})),
+        None => json!({}),
+    };
+    if all {
+        opts["all_pages"] = json!(true);
+        if let Some(m) = max_items {
+            opts["max_items"] = json!(m.max(1));
+        }
+    }
+    let opts = opts.to_string();
     let mut progress = Progress { on: ctx.progress, drawn: false };
-    let mut next = Some(url.to_string());
+    let r = msgraph::api::request_with_progress(&ctx.cred, "GET", url, None, Some(&opts), &mut |pages, items| {
+        progress.show(label, pages, items as usize)
+    })
+    .map_err(Failure::Refused)?;
+    drop(progress);
+    let header = |name: &str| r.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let pages: u32 = header("x-msgraph-pages").and_then(|p| p.parse().ok()).unwrap_or(1);
+    if !(200..300).contains(&r.status) {
+        return Err(Failure::Answer(r, pages));
+    }
+    let merged = all && header("x-msgraph-pages").is_some();
+    let more_header = header("x-msgraph-more").is_some();
+    let mut out = Paged { items: Vec::new(), pages, context: None, delta_link: None, entity: None, more: false };
+    let page: Page = match serde_json::from_slice(&r.body) {
+        Ok(p) => p,
+        Err(_) => {
+            out.entity = Some(r.body);
+            return Ok(out);
+        }
+    };
+    let Some(values) = page.value else {
+        out.entity = Some(r.body);
+        return Ok(out);
+    };
+    out.context = page.context;
+    out.delta_link = page.delta_link;
     let limit = max_items.unwrap_or(usize::MAX);
-    while let Some(u) = next.take() {
-        out.pages += 1;
-        let r = msgraph::api::request(&ctx.cred, "GET", &u, None, opts.as_deref()).map_err(Failure::Refused)?;
-        if !(200..300).contains(&r.status) {
-            return Err(Failure::Answer(r, out.pages));
+    for v in values {
+        if out.items.len() >= limit {
+            out.more = true;
+            break;
         }
-        let page: Page = match serde_json::from_slice(&r.body) {
-            Ok(p) => p,
-            Err(_) if out.pages == 1 => {
-                out.entity = Some(r.body);
-                return Ok(out);
-            }
-            Err(e) => {
-                let err = msgraph::error::Error::new(msgraph::status::MSGRAPH_ERR_TRANSPORT, format!("page {} is not JSON: {e}", out.pages));
-                return Err(Failure::Refused(err));
-            }
-        };
-        let Some(values) = page.value else {
-            if out.pages == 1 {
-                out.entity = Some(r.body);
-                return Ok(out);
-            }
-            let err = msgraph::error::Error::new(msgraph::status::MSGRAPH_ERR_TRANSPORT, format!("page {} has no 'value' array", out.pages));
-            return Err(Failure::Refused(err));
-        };
-        if out.pages == 1 {
-            out.context = page.context;
-        }
-        for v in values {
-            if out.items.len() >= limit {
-                out.more = true;
-                break;
-            }
-            out.items.push(v);
-        }
-        progress.show(label, out.pages, out.items.len());
-        if page.delta_link.is_some() {
-            out.delta_link = page.delta_link;
-        }
-        if let Some(n) = page.next_link.filter(|s| !s.is_empty()) {
-            if all && out.items.len() < limit {
-                next = Some(n);
-            } else {
-                out.more = true;
-            }
-        }
+        out.items.push(v);
+    }
+    if merged {
+        out.more |= more_header;
+    } else if page.next_link.is_some_and(|s| !s.is_empty()) {
+        out.more = true;
+    }
+    if !merged {
+        let mut p = Progress { on: ctx.progress, drawn: false };
+        p.show(label, 1, out.items.len());
     }
     Ok(out)
 }
