@@ -1,4 +1,5 @@
-//! JWT claims decoding (msgraph_token_info shows them) and base64(url).
+//! JWT claims decoding (msgraph_token_info shows them). Base64 itself is the
+//! base64 crate's since the hand-written decoder went (issue 14).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use msgraph::jwt;
@@ -8,9 +9,4 @@ fuzz_target!(|data: &[u8]| {
     if let Some(c) = jwt::claims(text) {
         assert!(c.is_object());
     }
-    if let Some(bytes) = jwt::base64url_decode(text) {
-        // Whatever decodes re-encodes to something that decodes the same.
-        assert_eq!(jwt::base64url_decode(&jwt::base64url_encode(&bytes)).as_deref(), Some(&bytes[..]));
-    }
-    let _ = jwt::base64_decode(text);
 });
