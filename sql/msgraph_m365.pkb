@@ -37,7 +37,7 @@ create or replace package body msgraph_m365 as
   procedure append(p_clob in out nocopy clob, p_text in varchar2) is
   begin
     if p_text is not null then
-      dbms_lob.writeappend(p_clob, length(p_text), p_text);
+      dbms_lob.writeappend(p_clob, length2(p_text), p_text);   -- CLOB amounts count UCS-2 code units
     end if;
   end append;
 

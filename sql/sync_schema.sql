@@ -9,7 +9,7 @@ create table msgraph_sync_mailbox (
   enabled     varchar2(1)   default 'Y' not null,
   added_at    timestamp     default systimestamp not null,
   constraint msgraph_sync_mailbox_pk primary key (mailbox),
-  constraint msgraph_sync_mailbox_enabled_ck check (enabled in ('Y', 'N'))
+  constraint msgraph_sync_mailbox_enab_ck check (enabled in ('Y', 'N'))
 );
 
 -- One row per synced collection: a mailbox's events, its contacts, each
