@@ -1,5 +1,7 @@
 create or replace package body msgraph as
   /*
+   * Minimum release: 11.2.0.4 (sql/README.md: release matrix; checked by
+   * tools/plsql-gate for every declared release).
    * Every external call is private to this body: callers cannot pass a
    * handle of their own, and only EXECUTE on MSGRAPH is granted.
    *

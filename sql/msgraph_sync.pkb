@@ -1,5 +1,7 @@
 create or replace package body msgraph_sync as
   /*
+   * Minimum release: 12.2 (JSON_OBJECT_T, JSON_TABLE); install.sql skips
+   * it below that (sql/README.md: release matrix).
    * tests/extproc/sync.c ports this body to C (the same calls, page loop,
    * resync and commit points, with the tables emulated) and runs it
    * against the Graph emulator through the agent emulation: partial

@@ -54,10 +54,13 @@ public class Gate {
     static final Pattern AMP = Pattern.compile("&&?[A-Za-z0-9_]");
 
     /** Splits a script the way SQL*Plus reads it; follows @@ includes. */
-    static void readScript(Path file, boolean defineOn, List<Unit> out, Set<Path> visiting, Map<Path, Boolean> done, String via) throws Exception {
+    static final Set<String> defined = new HashSet<>();
+    static final Pattern AMP_NAME = Pattern.compile("&&?([A-Za-z0-9_]+)");
+    /** Returns the DEFINE state after the script (SET in a nested script lasts). */
+    static boolean readScript(Path file, boolean defineOn, List<Unit> out, Set<Path> visiting, Map<Path, Boolean> done, String via) throws Exception {
         file = file.toAbsolutePath().normalize();
-        if (visiting.contains(file)) return;
-        if (done.containsKey(file) && (done.get(file) || !defineOn)) return;
+        if (visiting.contains(file)) return defineOn;
+        if (done.containsKey(file) && (done.get(file) || !defineOn)) return defineOn;
         done.put(file, defineOn);
         visiting.add(file);
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -67,12 +70,19 @@ public class Gate {
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i), t = line.trim();
             for (Matcher m = Pattern.compile("'([\\w./-]+\\.sql)'").matcher(line); m.find(); ) literals.add(m.group(1));
-            if (defineOn && AMP.matcher(line).find() && !t.toLowerCase().startsWith("rem")) {
-                boolean isDefineCmd = buf == null && t.toLowerCase().matches("^(define|def|set|column|col|prompt|pro|@@|select|create).*");
-                if (!isDefineCmd || file.getFileName().toString().matches(".*\\.(pks|pkb)$"))
-                    report("sqlplus-substitution", "SP2-0317 (Enter value for ...)", probe, i + 1,
-                        "'&' with DEFINE on: SQL*Plus substitutes it (or asks for a value) in "
+            String lt0 = t.toLowerCase();
+            Matcher dm = Pattern.compile("^(?:define|def)\\s+(\\w+)\\s*=").matcher(lt0);
+            if (buf == null && dm.find()) defined.add(dm.group(1));
+            Matcher cm = Pattern.compile("^(?:column|col)\\s+.*\\bnew_v(?:alue)?\\s+(\\w+)").matcher(lt0);
+            if (buf == null && cm.find()) defined.add(cm.group(1));
+            if (defineOn && !lt0.startsWith("rem")) {
+                for (Matcher am = AMP_NAME.matcher(line); am.find(); ) {
+                    String v = am.group(1).toLowerCase();
+                    if (v.matches("[0-9]+") || defined.contains(v)) continue;
+                    report("sqlplus-substitution", "SP2-0317 (Enter value for " + v + ")", probe, i + 1,
+                        "'&" + am.group(1) + "' with DEFINE on and no DEFINE of it: SQL*Plus asks for a value (or substitutes one) in "
                         + file.getFileName() + (via == null ? "" : " (run from " + via + ")") + "; SET DEFINE OFF before it");
+                }
             }
             if (buf == null) {
                 if (inComment) { if (t.contains("*/")) inComment = false; continue; }
@@ -89,14 +99,14 @@ public class Gate {
                         // A include chosen at run time: every .sql literal of the script is a candidate.
                         for (String lit : new LinkedHashSet<>(literals)) {
                             Path p = file.resolveSibling(lit);
-                            if (Files.exists(p)) readScript(p, defineOn, out, visiting, done, file.getFileName().toString());
+                            if (Files.exists(p)) defineOn = readScript(p, defineOn, out, visiting, done, file.getFileName().toString());
                             else report("sqlplus-include", "SP2-0310", probe, i + 1, "include candidate " + lit + " does not exist");
                         }
                     } else {
                         if (!target.contains(".")) target += ".sql";
                         Path p = file.resolveSibling(target);
                         if (!Files.exists(p)) report("sqlplus-include", "SP2-0310 (unable to open file)", probe, i + 1, "@@" + target + " does not exist");
-                        else readScript(p, defineOn, out, visiting, done, file.getFileName().toString());
+                        else defineOn = readScript(p, defineOn, out, visiting, done, file.getFileName().toString());
                     }
                     continue;
                 }
@@ -130,6 +140,31 @@ public class Gate {
             emit(file, start, buf, plsql, defineOn, out);
         }
         visiting.remove(file);
+        if (via == null) checkInstallScript(file, lines, probe);
+        return defineOn;
+    }
+
+    /** A script that loads PL/SQL sources must stop on errors and fail when anything is left INVALID. */
+    static void checkInstallScript(Path file, List<String> lines, Unit probe) {
+        String text = String.join("\n", lines).toLowerCase();
+        int lastInclude = -1, firstInclude = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            String t = lines.get(i).trim().toLowerCase();
+            if (t.startsWith("@") ) { if (firstInclude < 0) firstInclude = i; lastInclude = i; }
+        }
+        if (lastInclude < 0 || !text.matches("(?s).*@@?[\\w./-]*\\.(pks|pkb).*") && !text.matches("(?s).*@@?&.*")) return;
+        if (!text.matches("(?s).*whenever\\s+sqlerror\\s+exit\\s+(failure|sql\\.sqlcode|[1-9]).*"))
+            report("install-check", "exit 0 after a failed statement", probe, 1, file.getFileName() + " loads PL/SQL without WHENEVER SQLERROR EXIT FAILURE");
+        String after = String.join("\n", lines.subList(lastInclude, lines.size())).toLowerCase();
+        if (!(after.contains("user_objects") && after.contains("'invalid'") && after.contains("raise_application_error") && after.contains("user_errors")))
+            report("install-check", "exit 0 with INVALID objects (CREATE ... with compilation errors is only a warning)", probe, lastInclude + 1,
+                file.getFileName() + ": after the last include, no block prints USER_ERRORS and raises when USER_OBJECTS has an INVALID object");
+        String before = String.join("\n", lines.subList(0, firstInclude)).toLowerCase();
+        if (before.contains("create or replace library") || text.contains("create library") || text.contains("create or replace library")) {
+            if (!before.contains("session_privs"))
+                report("install-check", "ORA-01031 half way through the install", probe, firstInclude + 1,
+                    file.getFileName() + " does not check SESSION_PRIVS (CREATE LIBRARY ...) before it starts");
+        }
     }
     static String prevCode(StringBuilder b) {
         String s = b.toString().replaceAll("--[^\n]*", "");
@@ -580,6 +615,12 @@ public class Gate {
         List<Path> scripts = new ArrayList<>();
         for (Path f : files) if (Files.readString(f).matches("(?s).*(^|\n)\\s*@@?\\S+.*")) scripts.add(f);
         // A script included by another script is read through it.
+        Set<String> included = new HashSet<>();
+        for (Path f : scripts) {
+            for (Matcher m = Pattern.compile("(?m)^\\s*@@?([\\w./-]+)").matcher(Files.readString(f)); m.find(); ) included.add(f.resolveSibling(m.group(1)).toAbsolutePath().normalize().toString());
+            for (Matcher m = Pattern.compile("'([\\w./-]+\\.sql)'").matcher(Files.readString(f)); m.find(); ) included.add(f.resolveSibling(m.group(1)).toAbsolutePath().normalize().toString());
+        }
+        for (Path f : scripts) if (!included.contains(f.toAbsolutePath().normalize().toString())) readScript(f, true, units, new HashSet<>(), done, null);
         for (Path f : scripts) readScript(f, true, units, new HashSet<>(), done, null);
         for (Path f : files) if (!done.containsKey(f.toAbsolutePath().normalize())) readScript(f, true, units, new HashSet<>(), done, null);
         long t0 = System.nanoTime();
