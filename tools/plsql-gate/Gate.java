@@ -426,6 +426,11 @@ public class Gate {
         for (Token tk : u.tokens.getTokens()) {
             if (tk.getChannel() != Token.DEFAULT_CHANNEL) continue;
             String s = tk.getText();
+            Catalogue.Entry kw = catalogue.get(s.toLowerCase());
+            if (kw != null && tk.getType() != PlSqlLexer.REGULAR_ID && tk.getType() != PlSqlLexer.DELIMITED_ID
+                    && kw.since > release && !objectOrder.containsKey(s.toLowerCase()))
+                report("release", "ORA-00904 / PLS-00201 (not in this release)", u, tk.getLine(),
+                    s + " exists from Oracle " + rel(kw.since) + "; the file's stated minimum is " + rel(minRelease));
             if (tk.getType() == PlSqlLexer.DELIMITED_ID) s = s.substring(1, s.length() - 1);
             else if (tk.getType() != PlSqlLexer.REGULAR_ID) continue;
             int bytes = s.getBytes(StandardCharsets.UTF_8).length;
@@ -568,6 +573,10 @@ public class Gate {
     static void checkCall(Unit u, ParserRuleContext at, List<String> names, PlSqlParser.Function_argumentContext fa, boolean expression) {
         String first = names.get(0);
         if (names.size() < 2) return;
+        if (first.equals("sys") && names.size() == 2) {
+            if (!catalogue.containsKey(names.get(1))) uncatalogued.merge("sys." + names.get(1), 1, Integer::sum);
+            return;
+        }
         if (first.equals("sys") && names.size() >= 3) names = names.subList(1, names.size());
         first = names.get(0);
         String member = names.get(1);
