@@ -134,7 +134,6 @@ fn broken_copies_of_each_body_fail_with_the_right_rule() {
          "last_error = substr(sqlerrm, 1, 4000)\n           where mailbox = p_mailbox and kind = p_kind and collection_id = p_collection;\n          commit;", "19", "sql-plsql-only"),
         ("msgraph_sync.pkb", "full_round_no = coalesce(l_full_round, full_round_no)",
          "full_round_no = case when l_full then l_round else full_round_no end", "19", "sql-boolean"),
-        ("sync_schema.sql", "msgraph_sync_mailbox_enab_ck", "msgraph_sync_mailbox_enabled_ck", "12.1", "identifier-length"),
         ("install.sql", "  if l_invalid > 0 then", "  if l_invalid > then", "19", "syntax"),
         ("install.sql", "where status = 'INVALID'", "where status = 'VALID'", "19", "install-check"),
     ];
