@@ -502,10 +502,11 @@ int32_t msgraph_xp_credential_remove(const uint8_t *name,
 /**
  * Drops the tokens cached for a credential (APEX_CREDENTIAL.CLEAR_TOKENS).
  * Returns MSGRAPH_OK, MSGRAPH_ERR_ARGUMENT or MSGRAPH_ERR_NOT_FOUND.
+ * (The name fits the 30 bytes an external NAME may have before Oracle 12.2.)
  */
-int32_t msgraph_xp_credential_clear_tokens(const uint8_t *name,
-                                           int16_t name_ind,
-                                           int32_t name_len);
+int32_t msgraph_xp_clear_tokens(const uint8_t *name,
+                                int16_t name_ind,
+                                int32_t name_len);
 
 /**
  * Starts an upload body for a request or batch larger than one RAW

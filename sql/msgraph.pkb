@@ -1,5 +1,7 @@
 create or replace package body msgraph as
   /*
+   * Minimum release: 11.2.0.4 (sql/README.md: release matrix; checked by
+   * tools/plsql-gate for every declared release).
    * Every external call is private to this body: callers cannot pass a
    * handle of their own, and only EXECUTE on MSGRAPH is granted.
    *
@@ -49,7 +51,7 @@ create or replace package body msgraph as
   parameters (p_name raw, p_name indicator short, p_name length sb4, return int);
 
   function xp_credential_clear_tokens(p_name in raw) return pls_integer
-  as language c library msgraph_lib name "msgraph_xp_credential_clear_tokens"
+  as language c library msgraph_lib name "msgraph_xp_clear_tokens"
   parameters (p_name raw, p_name indicator short, p_name length sb4, return int);
 
   function xp_body_new return pls_integer
@@ -384,7 +386,7 @@ create or replace package body msgraph as
           || db_charset || ' cannot hold (in bytes ' || (l_off + 1) || ' to ' || (l_off + l_n)
           || '); use an AL32UTF8 database or msgraph.set_charset_mode(''REPLACE'')');
       end if;
-      dbms_lob.writeappend(l_clob, length(l_text), l_text);
+      dbms_lob.writeappend(l_clob, length2(l_text), l_text);   -- CLOB amounts count UCS-2 code units
       l_off := l_off + l_n;
     end loop;
     if l_escaped > 0 then

@@ -1,5 +1,7 @@
 create or replace package msgraph authid definer as
   /*
+   * Minimum release: 11.2.0.4 (sql/README.md: release matrix; checked by
+   * tools/plsql-gate for every declared release).
    * MSGRAPH: Microsoft Graph from PL/SQL through libmsgraph (an external
    * procedure library). Shaped after APEX_WEB_SERVICE and APEX_CREDENTIAL.
    * The DBA guide is sql/README.md.

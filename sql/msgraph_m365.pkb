@@ -1,5 +1,7 @@
 create or replace package body msgraph_m365 as
   /*
+   * Minimum release: 12.2 (JSON_OBJECT_T, JSON_TABLE); install.sql skips
+   * it below that (sql/README.md: release matrix).
    * Pure PL/SQL over MSGRAPH. tests/extproc/m365.c ports every routine
    * below to C (same calls, same JSON) and runs it against the Graph
    * emulator through the agent emulation (tests/oracle_agent.rs).
@@ -37,7 +39,7 @@ create or replace package body msgraph_m365 as
   procedure append(p_clob in out nocopy clob, p_text in varchar2) is
   begin
     if p_text is not null then
-      dbms_lob.writeappend(p_clob, length(p_text), p_text);
+      dbms_lob.writeappend(p_clob, length2(p_text), p_text);   -- CLOB amounts count UCS-2 code units
     end if;
   end append;
 

@@ -1,5 +1,7 @@
 create or replace package msgraph_m365 authid definer as
   /*
+   * Minimum release: 12.2 (JSON_OBJECT_T, JSON_TABLE); install.sql skips
+   * it below that (sql/README.md: release matrix).
    * MSGRAPH_M365: Microsoft 365 tasks from PL/SQL on top of MSGRAPH (mail,
    * application secrets, access checks, calendar, contacts, To Do, mailbox
    * settings, SharePoint lists). Pure PL/SQL: every call goes through

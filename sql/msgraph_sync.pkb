@@ -1,5 +1,7 @@
 create or replace package body msgraph_sync as
   /*
+   * Minimum release: 12.2 (JSON_OBJECT_T, JSON_TABLE); install.sql skips
+   * it below that (sql/README.md: release matrix).
    * tests/extproc/sync.c ports this body to C (the same calls, page loop,
    * resync and commit points, with the tables emulated) and runs it
    * against the Graph emulator through the agent emulation: partial
@@ -61,11 +63,13 @@ create or replace package body msgraph_sync as
   procedure log_row(p_mailbox in varchar2, p_kind in varchar2, p_collection in varchar2,
                     p_full in boolean, p_pages in pls_integer, p_upserts in pls_integer,
                     p_deletes in pls_integer, p_status in varchar2, p_error in varchar2 default null) is
+    -- BOOLEAN is not a SQL type before 23ai: decided here, bound as text.
+    l_full varchar2(1) := case when p_full then 'Y' when not p_full then 'N' end;
   begin
     insert into msgraph_sync_log (run_started, mailbox, kind, collection_id, full_round, pages,
                                   upserts, deletes, status, error)
     values (coalesce(g_run_started, systimestamp), p_mailbox, p_kind, p_collection,
-            case when p_full then 'Y' when not p_full then 'N' end,
+            l_full,
             p_pages, p_upserts, p_deletes, p_status, substr(p_error, 1, 4000));
   end log_row;
 
@@ -235,6 +239,7 @@ create or replace package body msgraph_sync as
     l_link    varchar2(4000);
     l_round   number;
     l_full    boolean;
+    l_full_round number;
     l_url     varchar2(4000);
     l_page    clob;
     l_doc     json_object_t;
@@ -248,11 +253,14 @@ create or replace package body msgraph_sync as
      where mailbox = p_mailbox and kind = p_kind and collection_id = p_collection
        for update;
     l_full := l_link is null;
+    if l_full then
+      l_full_round := l_round;   -- BOOLEAN is not a SQL type before 23ai
+    end if;
     -- A new number for every round that starts, so a full round never
     -- mistakes rows of an earlier, failed attempt for its own.
     update msgraph_sync_state
        set round_no = l_round, last_started = systimestamp,
-           full_round_no = case when l_full then l_round else full_round_no end
+           full_round_no = coalesce(l_full_round, full_round_no)
      where mailbox = p_mailbox and kind = p_kind and collection_id = p_collection;
     commit;
     l_url := coalesce(l_link, initial_url(p_mailbox, p_kind, p_collection));
@@ -305,11 +313,12 @@ create or replace package body msgraph_sync as
         return 0;
       exception
         when msgraph.e_resync_required then
+          l_error := substr(sqlerrm, 1, 4000);   -- SQLERRM is not allowed inside SQL (PLS-00231)
           rollback;
           exit when l_attempt = 2;
           update msgraph_sync_state
              set delta_link = null, resyncs = resyncs + 1, last_status = 'RESYNC',
-                 last_error = substr(sqlerrm, 1, 4000)
+                 last_error = l_error
            where mailbox = p_mailbox and kind = p_kind and collection_id = p_collection;
           commit;
       end;

@@ -1,5 +1,7 @@
 create or replace package msgraph_sync authid definer as
   /*
+   * Minimum release: 12.2 (JSON_OBJECT_T, JSON_TABLE); install.sql skips
+   * it below that (sql/README.md: release matrix).
    * MSGRAPH_SYNC: users' events, contacts and To Do tasks, kept in staging
    * tables (sync_schema.sql) by delta queries with application
    * permissions (Calendars.Read, Contacts.Read, Tasks.Read.All). The

@@ -1,6 +1,10 @@
--- Called by install.sql: the MSGRAPH_SYNC package (after sync_schema.sql).
+-- Called by install.sql (Oracle 12.2 and later): the MSGRAPH_SYNC package
+-- (after sync_schema.sql).
+-- Minimum release: 12.2
 prompt Creating package MSGRAPH_SYNC
+set define off
 @@msgraph_sync.pks
 show errors package msgraph_sync
 @@msgraph_sync.pkb
 show errors package body msgraph_sync
+set define on

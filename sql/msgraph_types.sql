@@ -2,6 +2,8 @@
 -- MSGRAPH_M365 (run by install.sql before the package; dropped by
 -- uninstall.sql). SQL types, not package types: a pipelined function
 -- called from SQL returns rows of schema-level types.
+-- Minimum release: 12.2 (with MSGRAPH_M365 / MSGRAPH_SYNC; install.sql skips
+-- it below that).
 
 create or replace type msgraph_secret_row force as object (
   app_object_id    varchar2(64),    -- the application object's id (/applications/{id})

@@ -1,6 +1,8 @@
 -- Tables of MSGRAPH_SYNC (run by install.sql before the package; dropped by
 -- uninstall.sql). Delta sync of users' events, contacts and To Do tasks
 -- into staging tables; sql/SYNC.md explains the design.
+-- Minimum release: 12.2 (with MSGRAPH_M365 / MSGRAPH_SYNC; install.sql skips
+-- it below that).
 
 -- The mailboxes to sync and what to sync of each.
 create table msgraph_sync_mailbox (
@@ -9,7 +11,7 @@ create table msgraph_sync_mailbox (
   enabled     varchar2(1)   default 'Y' not null,
   added_at    timestamp     default systimestamp not null,
   constraint msgraph_sync_mailbox_pk primary key (mailbox),
-  constraint msgraph_sync_mailbox_enabled_ck check (enabled in ('Y', 'N'))
+  constraint msgraph_sync_mailbox_enab_ck check (enabled in ('Y', 'N'))
 );
 
 -- One row per synced collection: a mailbox's events, its contacts, each

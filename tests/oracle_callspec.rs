@@ -153,44 +153,5 @@ fn c_compiler_accepts_every_call_spec_type() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The PL/SQL scripts parse with a real PL/SQL parser (qivo-parseora from
-/// PyPI: tools/install-plsql-parser.sh). Skipped with a notice when it is
-/// not installed, unless MSGRAPH_REQUIRE_PLSQL_PARSER=1.
-#[test]
-fn sql_scripts_parse_as_plsql() {
-    let candidates = [
-        std::env::var("PARSEORA").unwrap_or_default(),
-        format!("{}/.cache/msgraph-plsql-venv/bin/parseora", std::env::var("HOME").unwrap_or_default()),
-        "parseora".to_string(),
-    ];
-    let tool = candidates
-        .iter()
-        .filter(|c| !c.is_empty())
-        .find(|c| Command::new(c).arg("--version").output().map(|o| o.status.success()).unwrap_or(false));
-    let Some(tool) = tool else {
-        assert!(
-            std::env::var("MSGRAPH_REQUIRE_PLSQL_PARSER").as_deref() != Ok("1"),
-            "parseora is required but not installed: run tools/install-plsql-parser.sh"
-        );
-        println!("SKIPPED: parseora not installed (tools/install-plsql-parser.sh); PL/SQL syntax unchecked");
-        return;
-    };
-    let out = Command::new(tool)
-        .args(["report", "--format", "json", "--fail-on-errors", "--out"])
-        .arg(std::env::temp_dir().join(format!("msgraph-parseora-{}", std::process::id())))
-        .arg(root().join("sql"))
-        .output()
-        .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    println!("{text}");
-    assert!(out.status.success(), "PL/SQL syntax errors in sql/:\n{text}");
-    assert!(text.contains("0 with errors"), "{text}");
-    // And the parser does reject broken PL/SQL.
-    let dir = std::env::temp_dir().join(format!("msgraph-parseora-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("bad.pkb"), body_src().replacen("l_pos := l_pos + l_amount;", "l_pos := l_pos + ;", 1)).unwrap();
-    let out = Command::new(tool).args(["parse", "--errors"]).arg(dir.join("bad.pkb")).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(text.contains("expected an expression"), "parseora missed a syntax error: {text}");
-    let _ = std::fs::remove_dir_all(&dir);
-}
+// The PL/SQL syntax and semantics of sql/ are checked by tests/plsql_gate.rs
+// (tools/plsql-gate: ANTLR grammars-v4's PL/SQL grammar).

@@ -1,3 +1,4 @@
+-- Minimum release: 12.2 (uses the companion packages)
 -- Calendar events, contacts, To Do tasks, mailbox settings and SharePoint
 -- list items for one user with application permissions (Calendars.ReadWrite,
 -- Contacts.ReadWrite, Tasks.ReadWrite.All, MailboxSettings.ReadWrite,

@@ -1,3 +1,4 @@
+-- Minimum release: 12.1 (JSON_TABLE, 12.1.0.2)
 -- The setup guide's check (sql/README.md, step 7): token claims, then users
 -- listed with JSON_TABLE. Run as a user with EXECUTE on MSGRAPH, after the
 -- DBA has put the credential "graph" into MSGRAPH_CREDENTIALS_FILE (or

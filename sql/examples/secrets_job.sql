@@ -1,3 +1,4 @@
+-- Minimum release: 12.2 (uses the companion packages)
 -- Application secrets and certificates that expire soon, as rows, and a
 -- DBMS_SCHEDULER job that mails a warning every morning when one ends
 -- within 10 days. Needs Application.Read.All (and Mail.Send for the mail).

@@ -1,3 +1,4 @@
+-- Minimum release: 12.2 (uses the companion packages)
 -- send_mail: HTML with to/cc/bcc, a BLOB attachment from a table, and a
 -- plain-text mail that keeps no copy in Sent Items. The sender needs a
 -- mailbox; the application needs Mail.Send (and an application access

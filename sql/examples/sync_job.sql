@@ -1,3 +1,4 @@
+-- Minimum release: 12.2 (uses the companion packages)
 -- MSGRAPH_SYNC: register mailboxes, run once by hand, then every five
 -- minutes from DBMS_SCHEDULER. Overlapping runs are harmless: the second
 -- finds the lock MSGRAPH_SYNC taken and logs SKIPPED. See sql/SYNC.md.

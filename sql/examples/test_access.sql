@@ -1,3 +1,4 @@
+-- Minimum release: 12.2 (uses the companion packages)
 -- The Test-ApplicationAccessPolicy analog: may this application read the
 -- mailbox? One row per probe (mailboxSettings, calendar) with the verdict
 -- and the reason (an application access policy, a missing permission, no

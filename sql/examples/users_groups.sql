@@ -1,3 +1,4 @@
+-- Minimum release: 12.1 (JSON_TABLE, 12.1.0.2)
 -- Users and groups as rows with JSON_TABLE over msgraph.get_all (every
 -- page). Needs User.Read.All and Group.Read.All.
 set define off

@@ -534,8 +534,9 @@ pub extern "C" fn msgraph_xp_credential_remove(name: *const u8, name_ind: i16, n
 
 /// Drops the tokens cached for a credential (APEX_CREDENTIAL.CLEAR_TOKENS).
 /// Returns MSGRAPH_OK, MSGRAPH_ERR_ARGUMENT or MSGRAPH_ERR_NOT_FOUND.
+/// (The name fits the 30 bytes an external NAME may have before Oracle 12.2.)
 #[no_mangle]
-pub extern "C" fn msgraph_xp_credential_clear_tokens(name: *const u8, name_ind: i16, name_len: i32) -> i32 {
+pub extern "C" fn msgraph_xp_clear_tokens(name: *const u8, name_ind: i16, name_len: i32) -> i32 {
     ffi_boundary!(PANIC_STATUS, {
         status_of((|| {
             let name = required_text(name, name_ind, name_len, "credential name")?;

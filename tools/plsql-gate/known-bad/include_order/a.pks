@@ -1,0 +1,4 @@
+create or replace package a as
+  procedure x;
+end a;
+/

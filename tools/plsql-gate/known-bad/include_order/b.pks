@@ -1,0 +1,4 @@
+create or replace package b as
+  procedure y;
+end b;
+/

@@ -1,0 +1,4 @@
+create or replace package p as
+  procedure x;
+end p;
+/

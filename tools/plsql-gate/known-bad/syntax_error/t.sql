@@ -1,0 +1,5 @@
+-- PLS-00103: encountered the symbol ";".
+begin
+  x := ;
+end;
+/
