@@ -133,7 +133,7 @@ fn load_credentials(schema: &str, path: Option<&str>) -> (i32, String) {
 fn registered(schema: &str, name: &str) -> bool {
     let full = format!("{schema}/{name}");
     let n = raw(Some(&full));
-    match msgraph_xp_credential_clear_tokens(n.0, n.1, n.2) {
+    match msgraph_xp_clear_tokens(n.0, n.1, n.2) {
         MSGRAPH_OK => true,
         MSGRAPH_ERR_NOT_FOUND => false,
         other => panic!("clear_tokens: {other}"),

@@ -38,6 +38,9 @@ public class Gate {
     static boolean quietGaps = false;
 
     static void report(String rule, String ora, Unit u, int line, String msg) {
+        // Code in a conditional-compilation branch this release does not
+        // compile ($IF DBMS_DB_VERSION... $THEN) is not checked against it.
+        if (inactiveLines != null && inactiveLines.contains(line)) return;
         String where = u.file + ":" + (u.line + line - 1);
         String key = rule + where + msg;
         if (seen.add(key)) findings.add(new Finding(rule, ora, where, msg));
@@ -421,6 +424,130 @@ public class Gate {
     // ------------------------------------------------------------ rules
     static void check(Unit u, int order, double minRelease) {
         if (u.tree == null) return;
+        inactiveLines = inactiveLines(u);
+        try { checkActive(u, order, minRelease); } finally { inactiveLines = null; }
+    }
+
+    // ------------------------------------------------------------ conditional compilation
+    /** Lines of the unit (unit-relative) whose every token lies in a $IF branch
+     * that the current release does not compile. Only conditions on
+     * DBMS_DB_VERSION (VERSION, RELEASE, VER_LE_x[_y]) joined by AND/OR/NOT are
+     * evaluated; a branch chain with any other condition is taken as compiled. */
+    static Set<Integer> inactiveLines;
+    static Set<Integer> inactiveLines(Unit u) {
+        List<Token> tks = new ArrayList<>();
+        for (Token t : u.tokens.getTokens()) if (t.getChannel() == Token.DEFAULT_CHANNEL && t.getType() != Token.EOF) tks.add(t);
+        boolean[] off = new boolean[tks.size()];
+        final int SEARCH = 0, TAKEN = 1, UNKNOWN = 2;
+        // frame: {mode, off (0/1), parent off (0/1)}
+        java.util.ArrayDeque<int[]> stack = new java.util.ArrayDeque<>();
+        boolean any = false;
+        for (int i = 0; i < tks.size(); i++) {
+            int ty = tks.get(i).getType();
+            if (ty == PlSqlLexer.DOLLAR_IF || ty == PlSqlLexer.DOLLAR_ELSIF) {
+                int j = i + 1;
+                StringBuilder c = new StringBuilder();
+                while (j < tks.size() && tks.get(j).getType() != PlSqlLexer.DOLLAR_THEN) c.append(tks.get(j++).getText().toLowerCase()).append(' ');
+                Boolean v = evalVersionCondition(c.toString());
+                if (ty == PlSqlLexer.DOLLAR_IF) {
+                    int parentOff = !stack.isEmpty() && stack.peek()[1] == 1 ? 1 : 0;
+                    int[] f = parentOff == 1 ? new int[] {TAKEN, 1, 1}
+                        : v == null ? new int[] {UNKNOWN, 0, 0} : v ? new int[] {TAKEN, 0, 0} : new int[] {SEARCH, 1, 0};
+                    stack.push(f);
+                } else if (!stack.isEmpty()) {
+                    int[] f = stack.peek();
+                    if (f[2] == 1 || f[0] == TAKEN) f[1] = 1;
+                    else if (f[0] == UNKNOWN) f[1] = 0;
+                    else if (v == null) { f[0] = UNKNOWN; f[1] = 0; }
+                    else if (v) { f[0] = TAKEN; f[1] = 0; }
+                    else f[1] = 1;
+                }
+                i = j;
+                continue;
+            }
+            if (ty == PlSqlLexer.DOLLAR_ELSE && !stack.isEmpty()) {
+                int[] f = stack.peek();
+                if (f[2] == 1 || f[0] == TAKEN) f[1] = 1;
+                else if (f[0] == UNKNOWN) f[1] = 0;
+                else { f[0] = TAKEN; f[1] = 0; }
+                continue;
+            }
+            if (ty == PlSqlLexer.DOLLAR_END && !stack.isEmpty()) { stack.pop(); continue; }
+            if (!stack.isEmpty() && stack.peek()[1] == 1) { off[i] = true; any = true; }
+        }
+        if (!any) return null;
+        Map<Integer, Boolean> lines = new HashMap<>();
+        for (int i = 0; i < tks.size(); i++) lines.merge(tks.get(i).getLine(), off[i], (x, y) -> x && y);
+        Set<Integer> out = new HashSet<>();
+        lines.forEach((l, o) -> { if (o) out.add(l); });
+        return out;
+    }
+    /** Evaluates a $IF condition on DBMS_DB_VERSION for the current release,
+     * or null when it names anything else. Grammar: or-expr of and-terms of
+     * [NOT] factors; a factor is a parenthesised expression or a comparison
+     * of DBMS_DB_VERSION.VERSION/RELEASE with a number, or VER_LE_x[_y]. */
+    static Boolean evalVersionCondition(String c) {
+        String t = c.replaceAll("\\s+", " ").replace(" . ", ".").replace("> =", ">=").replace("< =", "<=")
+            .replace("! =", "!=").replace("< >", "<>").trim();
+        List<String> toks = new ArrayList<>();
+        Matcher m = Pattern.compile("\\(|\\)|>=|<=|!=|<>|>|<|=|[a-z_][a-z0-9_$#.]*|[0-9]+").matcher(t);
+        int at = 0;
+        while (m.find()) {
+            if (!t.substring(at, m.start()).isBlank()) return null;
+            toks.add(m.group()); at = m.end();
+        }
+        if (!t.substring(at).isBlank()) return null;
+        int[] pos = {0};
+        try {
+            Boolean v = condOr(toks, pos);
+            return pos[0] == toks.size() ? v : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+    static Boolean condOr(List<String> t, int[] p) {
+        Boolean v = condAnd(t, p);
+        while (v != null && p[0] < t.size() && t.get(p[0]).equals("or")) { p[0]++; Boolean w = condAnd(t, p); v = w == null ? null : (v || w); }
+        return v;
+    }
+    static Boolean condAnd(List<String> t, int[] p) {
+        Boolean v = condNot(t, p);
+        while (v != null && p[0] < t.size() && t.get(p[0]).equals("and")) { p[0]++; Boolean w = condNot(t, p); v = w == null ? null : (v && w); }
+        return v;
+    }
+    static Boolean condNot(List<String> t, int[] p) {
+        if (t.get(p[0]).equals("not")) { p[0]++; Boolean v = condNot(t, p); return v == null ? null : !v; }
+        if (t.get(p[0]).equals("(")) {
+            p[0]++;
+            Boolean v = condOr(t, p);
+            if (v == null || !t.get(p[0]).equals(")")) return null;
+            p[0]++;
+            return v;
+        }
+        int ver = (int) Math.floor(release);
+        int rel = (int) Math.round((release - ver) * 10);
+        String a = t.get(p[0]++);
+        Matcher le = Pattern.compile("^dbms_db_version\\.ver_le_([0-9]+)(?:_([0-9]+))?$").matcher(a);
+        if (le.matches()) {
+            int x = Integer.parseInt(le.group(1));
+            return le.group(2) == null ? ver <= x : (ver < x || (ver == x && rel <= Integer.parseInt(le.group(2))));
+        }
+        if (!a.equals("dbms_db_version.version") && !a.equals("dbms_db_version.release")) return null;
+        String op = t.get(p[0]++), n = t.get(p[0]++);
+        if (!n.matches("[0-9]+")) return null;
+        int lhs = a.endsWith("version") ? ver : rel, rhs = Integer.parseInt(n);
+        switch (op) {
+            case ">=": return lhs >= rhs;
+            case "<=": return lhs <= rhs;
+            case ">": return lhs > rhs;
+            case "<": return lhs < rhs;
+            case "=": return lhs == rhs;
+            case "!=": case "<>": return lhs != rhs;
+            default: return null;
+        }
+    }
+
+    static void checkActive(Unit u, int order, double minRelease) {
         int maxId = release < 12.2 ? 30 : 128;
         // identifier length: ORA-00972 / PLS-00114
         for (Token tk : u.tokens.getTokens()) {
