@@ -242,3 +242,27 @@ fn bearer_type(t: &str) -> &str {
         t
     }
 }
+
+/// Characters a path segment keeps as they are: RFC 3986's unreserved set
+/// plus '@', so a UPN stays readable (`/users/zoe@contoso.com`).
+const SEGMENT_KEEP: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@');
+
+/// Percent-encodes one path segment of a Graph URL (a user id or UPN, a
+/// list id): '/', '?', '#', '%' and the rest cannot change the URL's shape.
+pub fn path_segment(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, SEGMENT_KEEP).to_string()
+}
+
+#[cfg(test)]
+mod segment_tests {
+    use super::path_segment;
+
+    #[test]
+    fn path_segments_keep_upns_and_encode_the_rest() {
+        assert_eq!(path_segment("zoe.mueller@contoso.onmicrosoft.com"), "zoe.mueller@contoso.onmicrosoft.com");
+        assert_eq!(path_segment("a/b?c#d%e f"), "a%2Fb%3Fc%23d%25e%20f");
+        assert_eq!(path_segment("Zoë"), "Zo%C3%AB");
+        assert_eq!(path_segment("AAMk-_.~"), "AAMk-_.~");
+    }
+}

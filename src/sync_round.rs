@@ -48,17 +48,6 @@ struct Options {
     batch_options: Map<String, Value>,
 }
 
-fn seg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
 
 fn parse_collections(text: &str) -> Result<Vec<Collection>> {
     let doc: Value = serde_json::from_str(text).map_err(|e| Error::argument(format!("collections_json is not valid JSON: {e}")))?;
@@ -135,11 +124,11 @@ fn parse_options(text: Option<&str>) -> Result<Options> {
 }
 
 fn initial_url(c: &Collection, o: &Options) -> String {
-    let u = seg(&c.mailbox);
+    let u = crate::graph::path_segment(&c.mailbox);
     match c.kind {
         Kind::Events => format!("/users/{u}/calendarView/delta?startDateTime={}&endDateTime={}", o.events_start, o.events_end),
         Kind::Contacts => format!("/users/{u}/contacts/delta"),
-        Kind::Tasks => format!("/users/{u}/todo/lists/{}/tasks/delta", seg(c.list_id.as_deref().unwrap_or(""))),
+        Kind::Tasks => format!("/users/{u}/todo/lists/{}/tasks/delta", crate::graph::path_segment(c.list_id.as_deref().unwrap_or(""))),
     }
 }
 

@@ -213,18 +213,6 @@ pub fn check(ctx: &Ctx, args: &Args) -> i32 {
     finish(ctx, steps, "FAILED", Some(problem), Some(fix), extra, code)
 }
 
-/// Percent-encodes a path segment (a UPN keeps its '@').
-pub fn segment(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
 
 /// Reads one user's mailboxSettings and calendar with the app's permissions.
 pub fn test_access(ctx: &Ctx, args: &Args) -> i32 {
@@ -245,7 +233,7 @@ pub fn test_access(ctx: &Ctx, args: &Args) -> i32 {
     }
     let app_id = cell(&td["claims"]["appid"]);
     let app_name = cell(&td["claims"]["app_displayname"]);
-    let u = segment(user);
+    let u = msgraph::graph::path_segment(user);
     let probes = [("mailboxSettings", format!("/users/{u}/mailboxSettings")), ("calendar", format!("/users/{u}/calendar"))];
     let mut rows = Vec::new();
     let mut results = Vec::new();
