@@ -404,6 +404,31 @@ int32_t msgraph_credential_remove(const char *name);
 int32_t msgraph_credential_clear_tokens(const char *name);
 
 /**
+ * Starts an upload body for a request or batch larger than one RAW
+ * (32767 bytes). Returns its handle (> 0) or MSGRAPH_ERR_LIMIT when 1024
+ * bodies are alive. A body is consumed by the call it is given to (even a
+ * failing one); free it with msgraph_xp_body_free() otherwise.
+ */
+int32_t msgraph_xp_body_new(void);
+
+/**
+ * Appends a chunk (any bytes; the package sends UTF-8) to an upload body.
+ * A NULL chunk appends nothing. Returns the body's length so far, or
+ * MSGRAPH_ERR_NOT_FOUND (unknown handle), MSGRAPH_ERR_TOO_LARGE (past
+ * 256 MiB: the body is then dropped), MSGRAPH_ERR_ARGUMENT.
+ */
+int32_t msgraph_xp_body_append(int32_t body,
+                               const uint8_t *chunk,
+                               int16_t chunk_ind,
+                               int32_t chunk_len);
+
+/**
+ * Frees an upload body. Handle 0 does nothing. Returns MSGRAPH_OK or
+ * MSGRAPH_ERR_NOT_FOUND.
+ */
+int32_t msgraph_xp_body_free(int32_t body);
+
+/**
  * Registers (or replaces) a credential: the package's create_credential.
  *
  * `name` is the full registry name, `SCHEMA/name`: the package prefixes
@@ -507,31 +532,6 @@ int32_t msgraph_xp_credential_remove(const uint8_t *name,
 int32_t msgraph_xp_clear_tokens(const uint8_t *name,
                                 int16_t name_ind,
                                 int32_t name_len);
-
-/**
- * Starts an upload body for a request or batch larger than one RAW
- * (32767 bytes). Returns its handle (> 0) or MSGRAPH_ERR_LIMIT when 1024
- * bodies are alive. A body is consumed by the call it is given to (even a
- * failing one); free it with msgraph_xp_body_free() otherwise.
- */
-int32_t msgraph_xp_body_new(void);
-
-/**
- * Appends a chunk (any bytes; the package sends UTF-8) to an upload body.
- * A NULL chunk appends nothing. Returns the body's length so far, or
- * MSGRAPH_ERR_NOT_FOUND (unknown handle), MSGRAPH_ERR_TOO_LARGE (past
- * 256 MiB: the body is then dropped), MSGRAPH_ERR_ARGUMENT.
- */
-int32_t msgraph_xp_body_append(int32_t body,
-                               const uint8_t *chunk,
-                               int16_t chunk_ind,
-                               int32_t chunk_len);
-
-/**
- * Frees an upload body. Handle 0 does nothing. Returns MSGRAPH_OK or
- * MSGRAPH_ERR_NOT_FOUND.
- */
-int32_t msgraph_xp_body_free(int32_t body);
 
 /**
  * One Graph request (make_rest_request and the helpers).
