@@ -18,11 +18,8 @@ pub(crate) fn exchange(call: impl FnOnce() -> Result<Response, Error>) -> i32 {
 fn store_checked(r: Result<Response, Error>) -> i32 {
     status_of(r.and_then(|resp| {
         if resp.status < 0 {
-            let msg = serde_json::from_slice::<serde_json::Value>(&resp.body)
-                .ok()
-                .and_then(|d| d["error"]["message"].as_str().map(str::to_string))
-                .unwrap_or_default();
-            set_last_error_text(&format!("{}: {msg}", crate::status::name(resp.status)));
+            let outcome = crate::outcome::Outcome::of_response(&resp);
+            set_last_error_text(outcome.message.as_deref().unwrap_or(""));
         }
         crate::results::insert(resp)
     }))

@@ -48,9 +48,10 @@ pub(crate) fn set_last_error_text(text: &str) {
     });
 }
 
-/// Records an error as this thread's last failure.
+/// Records an error as this thread's last failure, in the outcome
+/// module's one line ("MSGRAPH_ERR_NAME: message [details] (ids)").
 pub(crate) fn set_last_error(e: &Error) {
-    set_last_error_text(&e.to_string());
+    set_last_error_text(crate::outcome::Outcome::of_error(e).message.as_deref().unwrap_or(""));
 }
 
 /// Pointer to this thread's last error text (valid until the thread's next

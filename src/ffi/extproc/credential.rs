@@ -3,7 +3,7 @@
 use super::args::*;
 use crate::api;
 use crate::ffi::*;
-use crate::outcome::clip;
+use crate::outcome::Outcome;
 
 
 /// Registers (or replaces) a credential: the package's create_credential.
@@ -79,7 +79,7 @@ pub extern "C" fn msgraph_xp_credential_set(
             crate::credentials::set(name, cfg).map(|_| MSGRAPH_OK)
         })();
         if let Err(e) = &r {
-            out.put_text(&clip(e.to_string()));
+            out.put_text(Outcome::of_error(e).message.as_deref().unwrap_or(""));
         }
         status_of(r)
     })
@@ -129,7 +129,7 @@ pub extern "C" fn msgraph_xp_credentials_load(
             Ok::<i32, Error>(n.min(i32::MAX as usize) as i32)
         })();
         if let Err(e) = &r {
-            out.put_text(&clip(e.to_string()));
+            out.put_text(Outcome::of_error(e).message.as_deref().unwrap_or(""));
         }
         status_of(r)
     })

@@ -3,7 +3,7 @@
 
 use super::args::*;
 use crate::ffi::*;
-use crate::outcome;
+use crate::outcome::Outcome;
 use crate::response::Response;
 use crate::results;
 
@@ -55,17 +55,17 @@ pub extern "C" fn msgraph_xp_result_info(
             let r = results::get(result)?;
             let rid = r.header("request-id").map(|v| v.to_string_lossy().into_owned());
             let cid = r.header("client-request-id").map(|v| v.to_string_lossy().into_owned());
+            let mark = r.header("x-msgraph-reason").map(|v| v.to_string_lossy().into_owned());
+            let verdict = Outcome::new(r.status, mark.as_deref(), r.body(), rid.as_deref(), cid.as_deref());
             set(status, r.status);
             set(length, i32::try_from(r.len()).unwrap_or(MSGRAPH_ERR_TOO_LARGE));
-            let mark = r.header("x-msgraph-reason").map(|v| v.to_string_lossy().into_owned());
-            let code = outcome::ora_code(r.status, mark.as_deref());
-            set(ora_error, code);
-            reason.put_text(&outcome::reason_phrase(r.status));
+            set(ora_error, verdict.ora_code);
+            reason.put_text(&verdict.phrase);
             if let Some(id) = rid.as_deref().or(cid.as_deref()) {
                 request_id.put_text(id);
             }
-            if code != 0 {
-                message.put_text(&outcome::message_line(r.status, r.body(), rid.as_deref(), cid.as_deref()));
+            if let Some(m) = &verdict.message {
+                message.put_text(m);
             }
             Ok(MSGRAPH_OK)
         })())

@@ -21,8 +21,9 @@ pub extern "C" fn msgraph_xp_status_error(
         if status >= 0 {
             return 0;
         }
-        out.put_text(&crate::outcome::status_line(status));
-        crate::outcome::ora_code(status, None)
+        let verdict = crate::outcome::Outcome::of_status(status);
+        out.put_text(verdict.message.as_deref().unwrap_or(""));
+        verdict.ora_code
     })
 }
 
