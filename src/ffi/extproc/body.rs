@@ -10,9 +10,7 @@ use crate::upload;
 /// failing one); free it with msgraph_xp_body_free() otherwise.
 #[no_mangle]
 pub extern "C" fn msgraph_xp_body_new() -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
-        status_of(upload::new())
-    })
+    ffi_fn!({ upload::new() })
 }
 
 /// Appends a chunk (any bytes; the package sends UTF-8) to an upload body.
@@ -21,11 +19,9 @@ pub extern "C" fn msgraph_xp_body_new() -> i32 {
 /// 256 MiB: the body is then dropped), MSGRAPH_ERR_ARGUMENT.
 #[no_mangle]
 pub extern "C" fn msgraph_xp_body_append(body: i32, chunk: *const u8, chunk_ind: i16, chunk_len: i32) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
-        status_of((|| {
-            let bytes = raw_arg(chunk, chunk_ind, chunk_len, "chunk")?.unwrap_or(&[]);
-            upload::append(body, bytes).map(|n| n as i32)
-        })())
+    ffi_fn!({
+        let bytes = raw_arg(chunk, chunk_ind, chunk_len, "chunk")?.unwrap_or(&[]);
+        upload::append(body, bytes).map(|n| n as i32)
     })
 }
 
@@ -33,12 +29,10 @@ pub extern "C" fn msgraph_xp_body_append(body: i32, chunk: *const u8, chunk_ind:
 /// MSGRAPH_ERR_NOT_FOUND.
 #[no_mangle]
 pub extern "C" fn msgraph_xp_body_free(body: i32) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
-        status_of((|| {
-            if body == 0 {
-                return Ok(MSGRAPH_OK);
-            }
-            upload::take(body).map(|_| MSGRAPH_OK)
-        })())
+    ffi_fn!({
+        if body == 0 {
+            return Ok(MSGRAPH_OK);
+        }
+        upload::take(body).map(|_| MSGRAPH_OK)
     })
 }

@@ -61,7 +61,7 @@ pub extern "C" fn msgraph_xp_credential_set(
     err_len: *mut i32,
     err_maxlen: *mut i32,
 ) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
+    ffi_fn!({
         let out = OutRaw::new(err, err_ind, err_len, err_maxlen);
         let r = (|| {
             let name = required_text(name, name_ind, name_len, "credential name")?;
@@ -81,7 +81,7 @@ pub extern "C" fn msgraph_xp_credential_set(
         if let Err(e) = &r {
             out.put_text(Outcome::of_error(e).message.as_deref().unwrap_or(""));
         }
-        status_of(r)
+        r
     })
 }
 
@@ -120,7 +120,7 @@ pub extern "C" fn msgraph_xp_credentials_load(
     err_len: *mut i32,
     err_maxlen: *mut i32,
 ) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
+    ffi_fn!({
         let out = OutRaw::new(err, err_ind, err_len, err_maxlen);
         let r = (|| {
             let prefix = text_arg(prefix, prefix_ind, prefix_len, "prefix")?.unwrap_or("");
@@ -131,7 +131,7 @@ pub extern "C" fn msgraph_xp_credentials_load(
         if let Err(e) = &r {
             out.put_text(Outcome::of_error(e).message.as_deref().unwrap_or(""));
         }
-        status_of(r)
+        r
     })
 }
 
@@ -139,11 +139,9 @@ pub extern "C" fn msgraph_xp_credentials_load(
 /// MSGRAPH_ERR_ARGUMENT or MSGRAPH_ERR_NOT_FOUND.
 #[no_mangle]
 pub extern "C" fn msgraph_xp_credential_remove(name: *const u8, name_ind: i16, name_len: i32) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
-        status_of((|| {
-            let name = required_text(name, name_ind, name_len, "credential name")?;
-            api::credential_remove(name).map(|_| MSGRAPH_OK)
-        })())
+    ffi_fn!({
+        let name = required_text(name, name_ind, name_len, "credential name")?;
+        api::credential_remove(name).map(|_| MSGRAPH_OK)
     })
 }
 
@@ -152,10 +150,8 @@ pub extern "C" fn msgraph_xp_credential_remove(name: *const u8, name_ind: i16, n
 /// (The name fits the 30 bytes an external NAME may have before Oracle 12.2.)
 #[no_mangle]
 pub extern "C" fn msgraph_xp_clear_tokens(name: *const u8, name_ind: i16, name_len: i32) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
-        status_of((|| {
-            let name = required_text(name, name_ind, name_len, "credential name")?;
-            api::credential_clear_tokens(name).map(|_| MSGRAPH_OK)
-        })())
+    ffi_fn!({
+        let name = required_text(name, name_ind, name_len, "credential name")?;
+        api::credential_clear_tokens(name).map(|_| MSGRAPH_OK)
     })
 }

@@ -11,14 +11,13 @@ use crate::upload;
 /// handle: failures of the arguments become results too, so the package
 /// always reads one message path (and no thread-local text is needed: the
 /// multithreaded agent may run a session's next call on another thread).
-fn store_outcome(outcome: Result<Response, Error>) -> i32 {
+fn store_outcome(outcome: Result<Response, Error>) -> Result<i32, Error> {
     let response = match outcome {
         Ok(r) => r,
         Err(e) => Response::from_error(&e, None),
     };
-    status_of(results::insert(response))
+    results::insert(response)
 }
-
 
 /// One Graph request (make_rest_request and the helpers).
 ///
@@ -59,13 +58,11 @@ pub extern "C" fn msgraph_xp_request(
     all_pages: i32,
     max_items: i32,
 ) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
+    ffi_fn!({
         // The upload body is consumed whatever happens.
         let uploaded = if body_handle > 0 { Some(upload::take(body_handle)) } else { None };
         // Nothing is sent when its result could not be kept.
-        if let Err(e) = results::check_capacity() {
-            return e.status;
-        }
+        results::check_capacity()?;
         store_outcome((|| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
             let method = required_text(method, method_ind, method_len, "method")?;
@@ -102,12 +99,10 @@ pub extern "C" fn msgraph_xp_batch(
     headers_ind: i16,
     headers_len: i32,
 ) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
+    ffi_fn!({
         let uploaded = if requests_handle > 0 { Some(upload::take(requests_handle)) } else { None };
         // Nothing is sent when its result could not be kept.
-        if let Err(e) = results::check_capacity() {
-            return e.status;
-        }
+        results::check_capacity()?;
         store_outcome((|| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
             let requests: String = match uploaded {
@@ -133,10 +128,8 @@ pub extern "C" fn msgraph_xp_token_info(
     options_ind: i16,
     options_len: i32,
 ) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
-        if let Err(e) = results::check_capacity() {
-            return e.status;
-        }
+    ffi_fn!({
+        results::check_capacity()?;
         store_outcome((|| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
             let options = text_arg(options, options_ind, options_len, "options")?;

@@ -38,7 +38,7 @@ pub extern "C" fn msgraph_xp_result_info(
     message_len: *mut i32,
     message_maxlen: *mut i32,
 ) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
+    ffi_fn!({
         let set = |p: *mut i32, v: i32| {
             if !p.is_null() {
                 // SAFETY: the agent passes a valid int for an OUT INT.
@@ -51,24 +51,22 @@ pub extern "C" fn msgraph_xp_result_info(
         let reason = OutRaw::new(reason, reason_ind, reason_len, reason_maxlen);
         let request_id = OutRaw::new(request_id, request_id_ind, request_id_len, request_id_maxlen);
         let message = OutRaw::new(message, message_ind, message_len, message_maxlen);
-        status_of((|| {
-            let r = results::get(result)?;
-            let rid = r.header("request-id").map(|v| v.to_string_lossy().into_owned());
-            let cid = r.header("client-request-id").map(|v| v.to_string_lossy().into_owned());
-            let mark = r.header("x-msgraph-reason").map(|v| v.to_string_lossy().into_owned());
-            let verdict = Outcome::new(r.status, mark.as_deref(), r.body(), rid.as_deref(), cid.as_deref());
-            set(status, r.status);
-            set(length, i32::try_from(r.len()).unwrap_or(MSGRAPH_ERR_TOO_LARGE));
-            set(ora_error, verdict.ora_code);
-            reason.put_text(&verdict.phrase);
-            if let Some(id) = rid.as_deref().or(cid.as_deref()) {
-                request_id.put_text(id);
-            }
-            if let Some(m) = &verdict.message {
-                message.put_text(m);
-            }
-            Ok(MSGRAPH_OK)
-        })())
+        let r = results::get(result)?;
+        let rid = r.header("request-id").map(|v| v.to_string_lossy().into_owned());
+        let cid = r.header("client-request-id").map(|v| v.to_string_lossy().into_owned());
+        let mark = r.header("x-msgraph-reason").map(|v| v.to_string_lossy().into_owned());
+        let verdict = Outcome::new(r.status, mark.as_deref(), r.body(), rid.as_deref(), cid.as_deref());
+        set(status, r.status);
+        set(length, i32::try_from(r.len()).unwrap_or(MSGRAPH_ERR_TOO_LARGE));
+        set(ora_error, verdict.ora_code);
+        reason.put_text(&verdict.phrase);
+        if let Some(id) = rid.as_deref().or(cid.as_deref()) {
+            request_id.put_text(id);
+        }
+        if let Some(m) = &verdict.message {
+            message.put_text(m);
+        }
+        Ok(MSGRAPH_OK)
     })
 }
 
@@ -88,21 +86,19 @@ pub extern "C" fn msgraph_xp_result_read(
     buf_len: *mut i32,
     buf_maxlen: *mut i32,
 ) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
+    ffi_fn!({
         let out = OutRaw::new(buf, buf_ind, buf_len, buf_maxlen);
-        status_of((|| {
-            let r = results::get(result)?;
-            let offset = u64::try_from(offset).map_err(|_| Error::argument("offset is negative"))?;
-            if offset == r.len() as u64 {
-                return Ok(0);
-            }
-            let cap = out.checked_capacity()? as u64;
-            let span = r.read_span(offset, cap).map_err(|e| if cap < 4 { too_small() } else { e })?;
-            if span.is_empty() {
-                return Err(too_small());
-            }
-            Ok(out.put_exact(&r.body()[span]) as i32)
-        })())
+        let r = results::get(result)?;
+        let offset = u64::try_from(offset).map_err(|_| Error::argument("offset is negative"))?;
+        if offset == r.len() as u64 {
+            return Ok(0);
+        }
+        let cap = out.checked_capacity()? as u64;
+        let span = r.read_span(offset, cap).map_err(|e| if cap < 4 { too_small() } else { e })?;
+        if span.is_empty() {
+            return Err(too_small());
+        }
+        Ok(out.put_exact(&r.body()[span]) as i32)
     })
 }
 
@@ -121,29 +117,27 @@ pub extern "C" fn msgraph_xp_result_headers_read(
     buf_len: *mut i32,
     buf_maxlen: *mut i32,
 ) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
+    ffi_fn!({
         let out = OutRaw::new(buf, buf_ind, buf_len, buf_maxlen);
-        status_of((|| {
-            let r = results::get(result)?;
-            let mut text = String::new();
-            for (k, v) in r.header_pairs() {
-                let v = v.replace(['\r', '\n'], " ");
-                text.push_str(&format!("{k}: {v}\n"));
-            }
-            let offset = usize::try_from(offset).map_err(|_| Error::argument("offset is negative"))?;
-            if offset > text.len() || !text.is_char_boundary(offset) {
-                return Err(Error::argument("offset is past the end or inside a character"));
-            }
-            let rest = &text[offset..];
-            if rest.is_empty() {
-                return Ok(0);
-            }
-            out.checked_capacity()?;
-            match out.put_text(rest) {
-                0 => Err(too_small()),
-                n => Ok(n as i32),
-            }
-        })())
+        let r = results::get(result)?;
+        let mut text = String::new();
+        for (k, v) in r.header_pairs() {
+            let v = v.replace(['\r', '\n'], " ");
+            text.push_str(&format!("{k}: {v}\n"));
+        }
+        let offset = usize::try_from(offset).map_err(|_| Error::argument("offset is negative"))?;
+        if offset > text.len() || !text.is_char_boundary(offset) {
+            return Err(Error::argument("offset is past the end or inside a character"));
+        }
+        let rest = &text[offset..];
+        if rest.is_empty() {
+            return Ok(0);
+        }
+        out.checked_capacity()?;
+        match out.put_text(rest) {
+            0 => Err(too_small()),
+            n => Ok(n as i32),
+        }
     })
 }
 
@@ -168,27 +162,25 @@ pub extern "C" fn msgraph_xp_result_recode(
     charset_len: i32,
     mode: i32,
 ) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
-        status_of((|| {
-            let charset = required_text(charset, charset_ind, charset_len, "charset")?;
-            let ok = crate::charset::predicate(charset)
-                .ok_or_else(|| Error::argument(format!("character set {charset} is not known to the library")))?;
-            let r = results::get(result)?;
-            let text = std::str::from_utf8(r.body()).map_err(|_| Error::argument("the body is not UTF-8 text"))?;
-            match mode {
-                0 => Ok(i32::try_from(crate::charset::first_unrepresentable(text, ok)).unwrap_or(i32::MAX)),
-                1 => {
-                    let out = crate::charset::escape_json(text, ok);
-                    let headers: serde_json::Map<String, serde_json::Value> =
-                        serde_json::from_str(&r.headers_json()).unwrap_or_default();
-                    let headers = headers
-                        .into_iter()
-                        .map(|(k, v)| (k, v.as_str().unwrap_or("").to_string()))
-                        .collect();
-                    results::insert(Response { status: r.status, headers, body: out.into_bytes() })
-                }
-                m => Err(Error::argument(format!("unknown recode mode {m}"))),
+    ffi_fn!({
+        let charset = required_text(charset, charset_ind, charset_len, "charset")?;
+        let ok = crate::charset::predicate(charset)
+            .ok_or_else(|| Error::argument(format!("character set {charset} is not known to the library")))?;
+        let r = results::get(result)?;
+        let text = std::str::from_utf8(r.body()).map_err(|_| Error::argument("the body is not UTF-8 text"))?;
+        match mode {
+            0 => Ok(i32::try_from(crate::charset::first_unrepresentable(text, ok)).unwrap_or(i32::MAX)),
+            1 => {
+                let out = crate::charset::escape_json(text, ok);
+                let headers: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&r.headers_json()).unwrap_or_default();
+                let headers = headers
+                    .into_iter()
+                    .map(|(k, v)| (k, v.as_str().unwrap_or("").to_string()))
+                    .collect();
+                results::insert(Response { status: r.status, headers, body: out.into_bytes() })
             }
-        })())
+            m => Err(Error::argument(format!("unknown recode mode {m}"))),
+        }
     })
 }

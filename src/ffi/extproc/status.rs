@@ -16,23 +16,23 @@ pub extern "C" fn msgraph_xp_status_error(
     message_len: *mut i32,
     message_maxlen: *mut i32,
 ) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
+    ffi_fn!({
         let out = OutRaw::new(message, message_ind, message_len, message_maxlen);
         if status >= 0 {
-            return 0;
+            return Ok(0);
         }
         let verdict = crate::outcome::Outcome::of_status(status);
         out.put_text(verdict.message.as_deref().unwrap_or(""));
-        verdict.ora_code
+        Ok(verdict.ora_code)
     })
 }
 
 /// The library's version ("0.1.0") into `buf`. Returns MSGRAPH_OK.
 #[no_mangle]
 pub extern "C" fn msgraph_xp_version(buf: *mut u8, buf_ind: *mut i16, buf_len: *mut i32, buf_maxlen: *mut i32) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
+    ffi_fn!({
         let out = OutRaw::new(buf, buf_ind, buf_len, buf_maxlen);
         out.put_text(env!("CARGO_PKG_VERSION"));
-        MSGRAPH_OK
+        Ok(MSGRAPH_OK)
     })
 }
