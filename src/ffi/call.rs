@@ -73,7 +73,7 @@ pub extern "C" fn msgraph_request(
     url: *const c_char,
     body: *const c_char,
     options_json: *const c_char,
-) -> i32 {
+) -> msgraph_result {
     ffi_fn!({
         exchange(|| {
             let body = opt_str_arg(body, "body")?.map(|b| b.as_bytes().to_vec());
@@ -94,7 +94,7 @@ pub extern "C" fn msgraph_request_bytes(
     body: *const u8,
     body_len: i64,
     options_json: *const c_char,
-) -> i32 {
+) -> msgraph_result {
     ffi_fn!({
         exchange(|| {
             let len = usize::try_from(body_len).map_err(|_| Error::argument("body_len is negative"))?;
@@ -136,7 +136,7 @@ pub extern "C" fn msgraph_request_bytes(
 /// Returns a result handle (> 0), or a negative status for unusable
 /// arguments (as msgraph_request()). Thread-safe.
 #[no_mangle]
-pub extern "C" fn msgraph_batch(credential: *const c_char, requests_json: *const c_char, options_json: *const c_char) -> i32 {
+pub extern "C" fn msgraph_batch(credential: *const c_char, requests_json: *const c_char, options_json: *const c_char) -> msgraph_result {
     ffi_fn!({
         exchange(|| {
             let credential = str_arg(credential, "credential")?;
@@ -162,7 +162,7 @@ pub extern "C" fn msgraph_batch(credential: *const c_char, requests_json: *const
 /// Returns a result handle (> 0), or a negative status for unusable
 /// arguments. Thread-safe.
 #[no_mangle]
-pub extern "C" fn msgraph_token_info(credential: *const c_char, options_json: *const c_char) -> i32 {
+pub extern "C" fn msgraph_token_info(credential: *const c_char, options_json: *const c_char) -> msgraph_result {
     ffi_fn!({
         exchange(|| {
             let credential = str_arg(credential, "credential")?;
@@ -180,6 +180,6 @@ pub extern "C" fn msgraph_token_info(credential: *const c_char, options_json: *c
 ///
 /// Returns a result handle (> 0), or MSGRAPH_ERR_LIMIT. Thread-safe.
 #[no_mangle]
-pub extern "C" fn msgraph_credentials_list() -> i32 {
+pub extern "C" fn msgraph_credentials_list() -> msgraph_result {
     ffi_fn!({ exchange(|| Ok(api::credential_names())) })
 }

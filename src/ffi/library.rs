@@ -40,8 +40,11 @@ pub extern "C" fn msgraph_status_message(status: i32) -> *const c_char {
     ffi_fn!(panic = c"internal error".as_ptr(), { Ok(crate::status::message_nul(status).as_ptr() as *const c_char) })
 }
 
-/// This thread's last failure, as "MSGRAPH_ERR_NAME: message"; "" if this
-/// thread has had none. Every function that returns a negative status sets
+/// This thread's last failure, as "MSGRAPH_ERR_NAME: message", followed
+/// for a token endpoint refusal by "[AADSTSn error]", the hint and the ids
+/// support needs ("(trace_id=…, correlation_id=…)"): the same line
+/// msgraph_xp_result_info() gives the MSGRAPH package. "" if this thread
+/// has had none. Every function that returns a negative status sets
 /// it, and so do msgraph_request(), msgraph_batch() and msgraph_token_info()
 /// when the result they return holds a library failure. Successful calls do
 /// not clear it.

@@ -33,6 +33,15 @@ pub mod library;
 pub mod result;
 pub mod sync;
 
+/// A result handle: > 0 names a live result (read it with the
+/// msgraph_result_* functions, free it once with msgraph_result_free()).
+/// Functions that make results return a negative MSGRAPH_ERR_* status
+/// instead when no result could be made. Handles are process-wide, so any
+/// thread may use one; a freed handle gives MSGRAPH_ERR_NOT_FOUND. The
+/// msgraph_xp_* functions keep Oracle's INT (int32_t), the same type.
+#[allow(non_camel_case_types)]
+pub type msgraph_result = i32;
+
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }

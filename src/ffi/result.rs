@@ -14,14 +14,14 @@ use crate::results;
 ///
 /// Returns MSGRAPH_ERR_NOT_FOUND for an unknown or freed handle.
 #[no_mangle]
-pub extern "C" fn msgraph_result_status(result: i32) -> i32 {
+pub extern "C" fn msgraph_result_status(result: msgraph_result) -> i32 {
     ffi_fn!({ results::get(result).map(|r| r.status) })
 }
 
 /// The body's length in bytes (0 for 202 and 204 answers), or
 /// MSGRAPH_ERR_NOT_FOUND for an unknown or freed handle.
 #[no_mangle]
-pub extern "C" fn msgraph_result_length(result: i32) -> i64 {
+pub extern "C" fn msgraph_result_length(result: msgraph_result) -> i64 {
     ffi_fn!({ results::get(result).map(|r| r.len() as i64) })
 }
 
@@ -32,7 +32,7 @@ pub extern "C" fn msgraph_result_length(result: i32) -> i64 {
 /// The pointer is owned by the result and valid until msgraph_result_free()
 /// of it; never free it. Returns NULL for an unknown or freed handle.
 #[no_mangle]
-pub extern "C" fn msgraph_result_body(result: i32) -> *const c_char {
+pub extern "C" fn msgraph_result_body(result: msgraph_result) -> *const c_char {
     ffi_fn!({ Ok(results::get(result)?.body_with_nul().as_ptr() as *const c_char) })
 }
 
@@ -47,7 +47,7 @@ pub extern "C" fn msgraph_result_body(result: i32) -> *const c_char {
 /// buf_len, offset past the end or inside a character, buffer too small for
 /// the next character).
 #[no_mangle]
-pub extern "C" fn msgraph_result_read(result: i32, offset: i64, buf: *mut c_char, buf_len: i64) -> i64 {
+pub extern "C" fn msgraph_result_read(result: msgraph_result, offset: i64, buf: *mut c_char, buf_len: i64) -> i64 {
     ffi_fn!({
         let r = results::get(result)?;
         let offset = u64::try_from(offset).map_err(|_| Error::argument("offset is negative"))?;
@@ -75,7 +75,7 @@ pub extern "C" fn msgraph_result_read(result: i32, offset: i64, buf: *mut c_char
 /// of it; never free it. Returns NULL if the header is absent, the handle
 /// unknown or the name NULL.
 #[no_mangle]
-pub extern "C" fn msgraph_result_header(result: i32, name: *const c_char) -> *const c_char {
+pub extern "C" fn msgraph_result_header(result: msgraph_result, name: *const c_char) -> *const c_char {
     ffi_fn!({
         let name = str_arg(name, "name")?;
         let r = results::get(result)?;
@@ -90,7 +90,7 @@ pub extern "C" fn msgraph_result_header(result: i32, name: *const c_char) -> *co
 /// The string is owned by the result and valid until msgraph_result_free()
 /// of it; never free it. Returns NULL for an unknown handle.
 #[no_mangle]
-pub extern "C" fn msgraph_result_headers(result: i32) -> *const c_char {
+pub extern "C" fn msgraph_result_headers(result: msgraph_result) -> *const c_char {
     ffi_fn!({ Ok(results::get(result)?.headers_json_c().as_ptr()) })
 }
 
@@ -111,7 +111,7 @@ pub extern "C" fn msgraph_result_headers(result: i32) -> *const c_char {
 /// handle is unknown, the pointer NULL or malformed, the body not JSON, or
 /// nothing is at the pointer.
 #[no_mangle]
-pub extern "C" fn msgraph_result_json(result: i32, pointer: *const c_char) -> *const c_char {
+pub extern "C" fn msgraph_result_json(result: msgraph_result, pointer: *const c_char) -> *const c_char {
     ffi_fn!({
         let pointer = str_arg(pointer, "pointer")?;
         let r = results::get(result)?;
@@ -127,7 +127,7 @@ pub extern "C" fn msgraph_result_json(result: i32, pointer: *const c_char) -> *c
 /// (unknown handle, nothing at the pointer), MSGRAPH_ERR_ARGUMENT (NULL or
 /// malformed pointer, body not JSON).
 #[no_mangle]
-pub extern "C" fn msgraph_result_json_count(result: i32, pointer: *const c_char) -> i64 {
+pub extern "C" fn msgraph_result_json_count(result: msgraph_result, pointer: *const c_char) -> i64 {
     ffi_fn!({
         let pointer = str_arg(pointer, "pointer")?;
         let r = results::get(result)?;
@@ -141,6 +141,6 @@ pub extern "C" fn msgraph_result_json_count(result: i32, pointer: *const c_char)
 /// A freed handle stays invalid for at least 8.4 million further results
 /// (a handle is a slot index and its generation: see the header's top).
 #[no_mangle]
-pub extern "C" fn msgraph_result_free(result: i32) -> i32 {
+pub extern "C" fn msgraph_result_free(result: msgraph_result) -> i32 {
     ffi_fn!({ results::free(result).map(|_| MSGRAPH_OK) })
 }

@@ -43,7 +43,7 @@ use super::*;
 /// arguments: MSGRAPH_ERR_ARGUMENT, MSGRAPH_ERR_NOT_FOUND (unknown
 /// credential), MSGRAPH_ERR_LIMIT. Blocks the calling thread. Thread-safe.
 #[no_mangle]
-pub extern "C" fn msgraph_sync_round(credential: *const c_char, collections_json: *const c_char, options_json: *const c_char) -> i32 {
+pub extern "C" fn msgraph_sync_round(credential: *const c_char, collections_json: *const c_char, options_json: *const c_char) -> msgraph_result {
     ffi_fn!({
         super::call::exchange(|| {
             let credential = str_arg(credential, "credential")?;
