@@ -100,6 +100,14 @@ impl OutRaw {
         }
         n
     }
+    /// Passes `r` on, writing a failure's one line (the outcome module's)
+    /// into this argument: the xp calls whose errors have no result.
+    pub(crate) fn error_of<T>(&self, r: Result<T, Error>) -> Result<T, Error> {
+        if let Err(e) = &r {
+            self.put_text(crate::outcome::Outcome::of_error(e).message.as_deref().unwrap_or(""));
+        }
+        r
+    }
     /// Writes as much of `text` as fits without splitting a character.
     pub(crate) fn put_text(&self, text: &str) -> usize {
         let cut = floor_char_boundary(text, self.capacity());

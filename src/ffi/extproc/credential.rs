@@ -3,7 +3,6 @@
 use super::args::*;
 use crate::api;
 use crate::ffi::*;
-use crate::outcome::Outcome;
 
 
 /// Registers (or replaces) a credential: the package's create_credential.
@@ -63,7 +62,7 @@ pub extern "C" fn msgraph_xp_credential_set(
 ) -> i32 {
     ffi_fn!({
         let out = OutRaw::new(err, err_ind, err_len, err_maxlen);
-        let r = (|| {
+        out.error_of((|| {
             let name = required_text(name, name_ind, name_len, "credential name")?;
             crate::credentials::check_name(name)?;
             let (schema, _) = crate::policy::split_name(name)?;
@@ -77,11 +76,7 @@ pub extern "C" fn msgraph_xp_credential_set(
             )?;
             let cfg = crate::policy::config_for_schema(&policy, schema, &doc)?;
             crate::credentials::set(name, cfg).map(|_| MSGRAPH_OK)
-        })();
-        if let Err(e) = &r {
-            out.put_text(Outcome::of_error(e).message.as_deref().unwrap_or(""));
-        }
-        r
+        })())
     })
 }
 
@@ -122,16 +117,12 @@ pub extern "C" fn msgraph_xp_credentials_load(
 ) -> i32 {
     ffi_fn!({
         let out = OutRaw::new(err, err_ind, err_len, err_maxlen);
-        let r = (|| {
+        out.error_of((|| {
             let prefix = text_arg(prefix, prefix_ind, prefix_len, "prefix")?.unwrap_or("");
             let path = text_arg(path, path_ind, path_len, "path")?;
             let n = crate::policy::load_for_schema(prefix, path)?;
             Ok::<i32, Error>(n.min(i32::MAX as usize) as i32)
-        })();
-        if let Err(e) = &r {
-            out.put_text(Outcome::of_error(e).message.as_deref().unwrap_or(""));
-        }
-        r
+        })())
     })
 }
 

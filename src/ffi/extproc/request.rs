@@ -11,8 +11,16 @@ use crate::upload;
 /// handle: failures of the arguments become results too, so the package
 /// always reads one message path (and no thread-local text is needed: the
 /// multithreaded agent may run a session's next call on another thread).
-fn store_outcome(outcome: Result<Response, Error>) -> Result<i32, Error> {
-    let response = match outcome {
+///
+/// The upload body `upload` (when > 0) is handed to `call` and consumed
+/// whatever happens, and nothing is sent when its result could not be kept.
+fn stored_call(
+    upload: i32,
+    call: impl FnOnce(Option<Result<Vec<u8>, Error>>) -> Result<Response, Error>,
+) -> Result<i32, Error> {
+    let uploaded = if upload > 0 { Some(upload::take(upload)) } else { None };
+    results::check_capacity()?;
+    let response = match call(uploaded) {
         Ok(r) => r,
         Err(e) => Response::from_error(&e, None),
     };
@@ -59,11 +67,7 @@ pub extern "C" fn msgraph_xp_request(
     max_items: i32,
 ) -> i32 {
     ffi_fn!({
-        // The upload body is consumed whatever happens.
-        let uploaded = if body_handle > 0 { Some(upload::take(body_handle)) } else { None };
-        // Nothing is sent when its result could not be kept.
-        results::check_capacity()?;
-        store_outcome((|| {
+        stored_call(body_handle, |uploaded| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
             let method = required_text(method, method_ind, method_len, "method")?;
             let url = required_text(url, url_ind, url_len, "url")?;
@@ -75,7 +79,7 @@ pub extern "C" fn msgraph_xp_request(
             let headers = text_arg(headers, headers_ind, headers_len, "request headers")?;
             let options = crate::options::with_package_extras(options, headers, all_pages, max_items)?;
             api::request(credential, method, url, body, options.as_deref())
-        })())
+        })
     })
 }
 
@@ -100,10 +104,7 @@ pub extern "C" fn msgraph_xp_batch(
     headers_len: i32,
 ) -> i32 {
     ffi_fn!({
-        let uploaded = if requests_handle > 0 { Some(upload::take(requests_handle)) } else { None };
-        // Nothing is sent when its result could not be kept.
-        results::check_capacity()?;
-        store_outcome((|| {
+        stored_call(requests_handle, |uploaded| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
             let requests: String = match uploaded {
                 Some(b) => String::from_utf8(b?).map_err(|_| Error::argument("the batch requests are not valid UTF-8"))?,
@@ -113,7 +114,7 @@ pub extern "C" fn msgraph_xp_batch(
             let headers = text_arg(headers, headers_ind, headers_len, "request headers")?;
             let options = crate::options::with_package_extras(options, headers, 0, 0)?;
             api::batch(credential, &requests, options.as_deref())
-        })())
+        })
     })
 }
 
@@ -129,11 +130,10 @@ pub extern "C" fn msgraph_xp_token_info(
     options_len: i32,
 ) -> i32 {
     ffi_fn!({
-        results::check_capacity()?;
-        store_outcome((|| {
+        stored_call(0, |_| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
             let options = text_arg(options, options_ind, options_len, "options")?;
             api::token_info(credential, options)
-        })())
+        })
     })
 }
