@@ -378,7 +378,7 @@ static void drop_credential(const char *name) {
 static void clear_tokens(const char *name) {
   routine("clear_tokens");
   plsql_raw q = qualified(name);
-  int32_t rc = xp_xp_credential_clear_tokens(&q);
+  int32_t rc = xp_xp_clear_tokens(&q);
   if (rc < 0) raise_status(rc, NULL);
 }
 static clob make_rest_request(const char *url, const char *method, const clob *body, const char *cred, const clob *options) {
