@@ -16,8 +16,20 @@ create or replace package body msgraph as
    */
 
   c_utf8        constant varchar2(8) := 'AL32UTF8';
-  c_inline_chars constant pls_integer := 8000;   -- 8000 characters are at most 32000 UTF-8 bytes
+  -- DBMS_LOB counts a CLOB in UCS-2 code units: 8000 of them are at most
+  -- 24000 UTF-8 bytes, and at most 32000 bytes in any database character set.
+  c_inline_chars constant pls_integer := 8000;
   c_chunk_bytes constant pls_integer := 32767;
+  -- UTF-8 read from the agent lands in a VARCHAR2(32767) in the database
+  -- character set. Only AL32UTF8 keeps the byte count; the worst of the
+  -- others grows it by half (UTF8, i.e. CESU-8, stores a 4-byte character
+  -- in 6 bytes; ZHT32EUC some 3-byte ones in 4), so their reads are capped
+  -- at 32767 / 1.5 bytes.
+  c_read_bytes_other constant pls_integer := 21844;
+  -- UTF-8 bytes escaped per library call in json_string: an escape is at
+  -- most 6 bytes, 6 * 5400 = 32400 fit RAW(32767) and VARCHAR2(32767) in
+  -- any character set.
+  c_esc_bytes constant pls_integer := 5400;
 
   g_default_credential varchar2(128);
   g_charset_mode       varchar2(8) := 'ERROR';
@@ -82,6 +94,13 @@ create or replace package body msgraph as
     p_path raw, p_path indicator short, p_path length sb4,
     p_prefix raw, p_prefix indicator short, p_prefix length sb4,
     p_err raw, p_err indicator short, p_err length sb4, p_err maxlen sb4,
+    return int);
+
+  function xp_json_escape(p_text in raw, p_escaped out raw) return pls_integer
+  as language c library msgraph_lib name "msgraph_xp_json_escape"
+  parameters (
+    p_text raw, p_text indicator short, p_text length sb4,
+    p_escaped raw, p_escaped indicator short, p_escaped length sb4, p_escaped maxlen sb4,
     return int);
 
   function xp_request(
@@ -302,6 +321,70 @@ create or replace package body msgraph as
       raise;
   end clob_to_agent;
 
+  -- A CLOB as a JSON string literal ('null' for NULL), for request bodies
+  -- built in PL/SQL (MSGRAPH_M365). The CLOB is converted to UTF-8 whole
+  -- (DBMS_LOB.CONVERTTOBLOB never splits a character) and escaped by the
+  -- library in steps of c_esc_bytes; the library takes whole characters
+  -- only and says how many bytes it took, so a step that ends inside a
+  -- character (an emoji: 4 UTF-8 bytes, a surrogate pair in the CLOB)
+  -- continues from that character. No DBMS_LOB.SUBSTR of the CLOB is taken:
+  -- it counts UCS-2 code units and could cut a surrogate pair.
+  function json_string(p_text in clob) return clob is
+    l_out    clob;
+    l_blob   blob;
+    l_dest   integer := 1;
+    l_src    integer := 1;
+    l_ctx    integer := dbms_lob.default_lang_ctx;
+    l_warn   integer;
+    l_len    integer;
+    l_pos    integer := 1;
+    l_amount integer;
+    l_chunk  raw(32767);
+    l_esc    raw(32767);
+    l_text   varchar2(32767);
+    l_n      pls_integer;
+  begin
+    dbms_lob.createtemporary(l_out, true, dbms_lob.call);
+    if p_text is null then
+      dbms_lob.writeappend(l_out, 4, 'null');
+      return l_out;
+    end if;
+    dbms_lob.writeappend(l_out, 1, '"');
+    if dbms_lob.getlength(p_text) > 0 then
+      dbms_lob.createtemporary(l_blob, true, dbms_lob.call);
+      dbms_lob.converttoblob(l_blob, p_text, dbms_lob.lobmaxsize, l_dest, l_src,
+                             nls_charset_id(c_utf8), l_ctx, l_warn);
+      l_len := dbms_lob.getlength(l_blob);
+      while l_pos <= l_len loop
+        l_amount := c_esc_bytes;
+        dbms_lob.read(l_blob, l_amount, l_pos, l_chunk);
+        l_n := xp_json_escape(l_chunk, l_esc);
+        if l_n < 0 then
+          raise_status(l_n);
+        elsif l_n = 0 then
+          raise_application_error(-20099, 'MSGRAPH_ERR_INTERNAL: json_escape took nothing at byte ' || l_pos);
+        end if;
+        if l_esc is not null then
+          l_text := utl_i18n.raw_to_char(l_esc, c_utf8);
+          dbms_lob.writeappend(l_out, length2(l_text), l_text);   -- CLOB amounts count UCS-2 code units
+        end if;
+        l_pos := l_pos + l_n;
+      end loop;
+      dbms_lob.freetemporary(l_blob);
+    end if;
+    dbms_lob.writeappend(l_out, 1, '"');
+    return l_out;
+  exception
+    when others then
+      if dbms_lob.istemporary(l_blob) = 1 then
+        dbms_lob.freetemporary(l_blob);
+      end if;
+      if dbms_lob.istemporary(l_out) = 1 then
+        dbms_lob.freetemporary(l_out);
+      end if;
+      raise;
+  end json_string;
+
   function request_header_lines return raw is
     l_lines varchar2(32767);
   begin
@@ -331,7 +414,10 @@ create or replace package body msgraph as
       exit when l_n <= 0;
       l_text := l_text || text(l_buf);
       l_off := l_off + l_n;
-      exit when lengthb(l_text) > 24000;   -- headers beyond about 24000 bytes are dropped
+      -- headers beyond about 20000 bytes are dropped: 8000 UTF-8 bytes may
+      -- be 12000 in the database character set (c_read_bytes_other), and
+      -- 20000 + 12000 still fit l_text
+      exit when lengthb(l_text) > 20000;
     end loop;
     while l_text is not null loop
       l_nl := instr(l_text, chr(10));
@@ -356,6 +442,7 @@ create or replace package body msgraph as
   function read_body(p_result in pls_integer, p_length in pls_integer) return clob is
     l_clob    clob;
     l_buf     raw(32767);
+    l_small   raw(21844);   -- c_read_bytes_other: reads on databases other than AL32UTF8
     l_text    varchar2(32767);
     l_n       pls_integer;
     l_off     pls_integer := 0;
@@ -388,7 +475,12 @@ create or replace package body msgraph as
     end if;
     dbms_lob.createtemporary(l_clob, true, dbms_lob.call);
     loop
-      l_n := xp_result_read(l_src, l_off, l_buf);
+      if db_charset = c_utf8 then
+        l_n := xp_result_read(l_src, l_off, l_buf);
+      else
+        l_n := xp_result_read(l_src, l_off, l_small);
+        l_buf := l_small;
+      end if;
       if l_n < 0 then
         raise_status(l_n);
       end if;
@@ -437,8 +529,8 @@ create or replace package body msgraph as
       raise_status(l_rc);
     end if;
     g_status_code   := l_status;
-    g_reason_phrase := substr(text(l_reason), 1, 256);
-    g_request_id    := substr(text(l_rid), 1, 256);
+    g_reason_phrase := text(l_reason);   -- 256 UTF-8 bytes are at most 384 in any character set
+    g_request_id    := text(l_rid);
     read_headers(p_result);
     if l_ora <> 0 and (p_raise_http or l_status < 0) then
       raise_application_error(-l_ora, substr(text(l_message), 1, 2000));
