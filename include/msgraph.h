@@ -922,6 +922,30 @@ msgraph_result msgraph_sync_round(const char *credential,
                                   const char *collections_json,
                                   const char *options_json);
 
+/**
+ * JSON-escapes UTF-8 text read in pieces (MSGRAPH.json_string: a CLOB of
+ * any length as a JSON string literal, read from its UTF-8 BLOB in fixed
+ * steps that may end inside a character).
+ *
+ * Writes into `escaped` the escaped form (`\\`, `\"`, `\n`, `\r`, `\t`,
+ * `\u00XX` for other control characters; no quotes) of the longest run of
+ * complete characters at the front of `text` that fits in
+ * `*escaped_maxlen` bytes, and returns how many bytes of `text` that run
+ * is: the caller continues from there, so a character cut by its read is
+ * read again whole (characters outside the BMP are copied as UTF-8, never
+ * split). Returns 0 (and NULL) for a NULL or empty `text`; negative:
+ * MSGRAPH_ERR_ARGUMENT (not UTF-8, or `text` holds only the start of a
+ * character), MSGRAPH_ERR_TOO_LARGE (`escaped` cannot hold the first
+ * escaped character; 6 bytes always suffice).
+ */
+int32_t msgraph_xp_json_escape(const uint8_t *text,
+                               int16_t text_ind,
+                               int32_t text_len,
+                               uint8_t *escaped,
+                               int16_t *escaped_ind,
+                               int32_t *escaped_len,
+                               int32_t *escaped_maxlen);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

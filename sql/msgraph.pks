@@ -26,8 +26,8 @@ create or replace package msgraph authid definer as
 
   -- Set by every call (as APEX_WEB_SERVICE's globals).
   g_status_code      pls_integer;      -- HTTP status, or the library's negative status
-  g_reason_phrase    varchar2(256);    -- 'OK', 'Not Found', or 'MSGRAPH_ERR_AUTH' ...
-  g_request_id       varchar2(256);    -- Graph's request-id (else the client-request-id)
+  g_reason_phrase    varchar2(512);    -- 'OK', 'Not Found', or 'MSGRAPH_ERR_AUTH' ...
+  g_request_id       varchar2(512);    -- Graph's request-id (else the client-request-id)
   g_response_headers t_headers;        -- the last response's headers (names in lower case)
   -- Headers sent with every following call until clear_request_headers.
   g_request_headers  t_headers;
@@ -116,6 +116,10 @@ create or replace package msgraph authid definer as
   -- "expires_in","scope","source","credential","claims":{roles,appid,tid,...}}.
   function token_claims(
     p_credential in varchar2 default null, p_force_refresh in boolean default false) return clob;
+  -- p_text as a JSON string literal (quotes included; 'null' for NULL),
+  -- escaped by the library, every character kept exactly (those outside
+  -- the BMP included). A temporary CLOB: free it when done.
+  function json_string(p_text in clob) return clob;
 
   ---------------------------------------------------------------- headers etc.
   function  get_response_header(p_name in varchar2) return varchar2;

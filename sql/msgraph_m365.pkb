@@ -8,7 +8,13 @@ create or replace package body msgraph_m365 as
    */
 
   c_b64_step  constant pls_integer := 23808;  -- bytes per UTL_ENCODE call: 3 * 7936 (496 lines of 48)
-  c_esc_chars constant pls_integer := 4000;   -- CLOB characters escaped per step (at most 6x longer)
+  /*
+   * Sizes (bytes, BYTE semantics): a VARCHAR2 holding Graph text is sized
+   * for 4 bytes per character (AL32UTF8); a name Graph allows 256
+   * characters of is VARCHAR2(1024). Text that may be long (mail and event
+   * bodies, automatic replies) is built in a CLOB and escaped by
+   * msgraph.json_string, which never cuts a character.
+   */
 
   ------------------------------------------------------------ JSON text
 
@@ -43,22 +49,15 @@ create or replace package body msgraph_m365 as
     end if;
   end append;
 
-  -- A CLOB of any length as a JSON string literal, escaped in steps.
+  -- A CLOB of any length as a JSON string literal. Escaped by the library
+  -- (msgraph.json_string): steps of DBMS_LOB.SUBSTR, which counts UCS-2 code
+  -- units, could cut a character outside the BMP in two at a step edge.
   procedure append_json_clob(p_clob in out nocopy clob, p_text in clob) is
-    l_len integer;
-    l_pos integer := 1;
+    l_json clob;
   begin
-    if p_text is null then
-      append(p_clob, 'null');
-      return;
-    end if;
-    append(p_clob, '"');
-    l_len := dbms_lob.getlength(p_text);
-    while l_pos <= l_len loop
-      append(p_clob, json_escape(dbms_lob.substr(p_text, c_esc_chars, l_pos)));
-      l_pos := l_pos + c_esc_chars;
-    end loop;
-    append(p_clob, '"');
+    l_json := msgraph.json_string(p_text);
+    dbms_lob.append(p_clob, l_json);
+    dbms_lob.freetemporary(l_json);
   end append_json_clob;
 
   function new_clob return clob is
@@ -111,11 +110,11 @@ create or replace package body msgraph_m365 as
   function recipients_json(p_list in varchar2) return varchar2 is
     l_out   varchar2(32767);
     l_rest  varchar2(32767) := translate(p_list, ';', ',');
-    l_item  varchar2(2000);
+    l_item  varchar2(32767);   -- a part of p_list, which may be 32767 bytes
     l_comma pls_integer;
     l_lt    pls_integer;
-    l_name  varchar2(2000);
-    l_addr  varchar2(2000);
+    l_name  varchar2(32767);
+    l_addr  varchar2(32767);
   begin
     while l_rest is not null loop
       l_comma := instr(l_rest, ',');
@@ -266,10 +265,10 @@ create or replace package body msgraph_m365 as
                 from json_table(l_doc, '$.value[*]'
                        columns (object_id varchar2(64)  path '$.id',
                                 app_id    varchar2(64)  path '$.appId',
-                                app_name  varchar2(256) path '$.displayName',
+                                app_name  varchar2(1024) path '$.displayName',
                                 nested path '$.passwordCredentials[*]'
                                   columns (key_id    varchar2(64)  path '$.keyId',
-                                           cred_name varchar2(256) path '$.displayName',
+                                           cred_name varchar2(1024) path '$.displayName',
                                            hint      varchar2(16)  path '$.hint',
                                            start_dt  varchar2(40)  path '$.startDateTime',
                                            end_dt    varchar2(40)  path '$.endDateTime'))) jt
@@ -280,10 +279,10 @@ create or replace package body msgraph_m365 as
                 from json_table(l_doc, '$.value[*]'
                        columns (object_id varchar2(64)  path '$.id',
                                 app_id    varchar2(64)  path '$.appId',
-                                app_name  varchar2(256) path '$.displayName',
+                                app_name  varchar2(1024) path '$.displayName',
                                 nested path '$.keyCredentials[*]'
                                   columns (key_id    varchar2(64)  path '$.keyId',
-                                           cred_name varchar2(256) path '$.displayName',
+                                           cred_name varchar2(1024) path '$.displayName',
                                            start_dt  varchar2(40)  path '$.startDateTime',
                                            end_dt    varchar2(40)  path '$.endDateTime'))) jt
                where jt.key_id is not null)
@@ -333,8 +332,8 @@ create or replace package body msgraph_m365 as
   is
     l_resp    clob;
     l_status  pls_integer;
-    l_code    varchar2(100);
-    l_message varchar2(4000);
+    l_code    varchar2(100);    -- 25 characters: at most 100 bytes
+    l_message varchar2(4000);   -- 800 characters: at most 3200 bytes, so the reason fits 4000
     l_err     json_object_t;
   begin
     begin
@@ -348,8 +347,8 @@ create or replace package body msgraph_m365 as
     if l_status >= 400 and l_resp is not null then
       begin
         l_err := json_object_t.parse(l_resp).get_object('error');
-        l_code := substr(l_err.get_string('code'), 1, 100);
-        l_message := substr(l_err.get_string('message'), 1, 3000);
+        l_code := substr(l_err.get_string('code'), 1, 25);
+        l_message := substr(l_err.get_string('message'), 1, 800);
       exception
         when others then
           null;   -- not a Graph error body
@@ -562,7 +561,7 @@ create or replace package body msgraph_m365 as
     p_end in timestamp default null, p_time_zone in varchar2 default 'UTC',
     p_external_audience in varchar2 default null, p_credential in varchar2 default null)
   is
-    l_json varchar2(32767);
+    l_json clob := new_clob;   -- two replies of up to 32767 bytes each, escaped
     l_resp clob;
   begin
     if p_status is null or p_status not in ('disabled', 'alwaysEnabled', 'scheduled') then
@@ -574,22 +573,25 @@ create or replace package body msgraph_m365 as
     if p_external_audience is not null and p_external_audience not in ('none', 'contactsOnly', 'all') then
       raise_application_error(-20001, 'MSGRAPH_ERR_ARGUMENT: external audience must be none, contactsOnly or all');
     end if;
-    l_json := '{"automaticRepliesSetting":{"status":' || json_string(p_status);
+    append(l_json, '{"automaticRepliesSetting":{"status":' || json_string(p_status));
     if p_internal_reply is not null then
-      l_json := l_json || ',"internalReplyMessage":' || json_string(p_internal_reply);
+      append(l_json, ',"internalReplyMessage":');
+      append_json_clob(l_json, to_clob(p_internal_reply));
     end if;
     if p_external_reply is not null then
-      l_json := l_json || ',"externalReplyMessage":' || json_string(p_external_reply);
+      append(l_json, ',"externalReplyMessage":');
+      append_json_clob(l_json, to_clob(p_external_reply));
     end if;
     if p_external_audience is not null then
-      l_json := l_json || ',"externalAudience":' || json_string(p_external_audience);
+      append(l_json, ',"externalAudience":' || json_string(p_external_audience));
     end if;
     if p_status = 'scheduled' then
-      l_json := l_json || ',"scheduledStartDateTime":' || date_time_zone(p_start, p_time_zone)
-        || ',"scheduledEndDateTime":' || date_time_zone(p_end, p_time_zone);
+      append(l_json, ',"scheduledStartDateTime":' || date_time_zone(p_start, p_time_zone)
+        || ',"scheduledEndDateTime":' || date_time_zone(p_end, p_time_zone));
     end if;
-    l_json := l_json || '}}';
+    append(l_json, '}}');
     l_resp := msgraph.patch(user_path(p_user) || '/mailboxSettings', l_json, p_credential);
+    dbms_lob.freetemporary(l_json);
   end set_automatic_replies;
 
   ------------------------------------------------------------- SharePoint
@@ -598,7 +600,7 @@ create or replace package body msgraph_m365 as
     p_site_id in varchar2, p_list in varchar2, p_filter in varchar2 default null,
     p_max_items in pls_integer default 100000, p_credential in varchar2 default null) return clob
   is
-    l_url     varchar2(4000);
+    l_url     varchar2(32767);   -- an escaped filter: up to 12 bytes per character
     l_options varchar2(200);
   begin
     l_url := '/sites/' || url_segment(p_site_id) || '/lists/' || url_segment(p_list)

@@ -20,7 +20,7 @@ create or replace package msgraph_m365 authid definer as
 
   -- A file attachment: name, MIME type and the bytes.
   type t_attachment is record (
-    name         varchar2(255),
+    name         varchar2(1020),   -- 255 characters of 4 bytes
     content_type varchar2(255),
     content      blob);
   type t_attachments is table of t_attachment;

@@ -8,10 +8,10 @@
 create or replace type msgraph_secret_row force as object (
   app_object_id    varchar2(64),    -- the application object's id (/applications/{id})
   app_id           varchar2(64),    -- the client id
-  app_name         varchar2(256),
+  app_name         varchar2(1024),  -- 256 characters of up to 4 bytes (AL32UTF8)
   credential_type  varchar2(16),    -- 'Password' (client secret) or 'Certificate'
   key_id           varchar2(64),
-  credential_name  varchar2(256),   -- the credential's displayName
+  credential_name  varchar2(1024),  -- the credential's displayName (256 characters of 4 bytes)
   hint             varchar2(16),    -- first characters of a secret (never the secret)
   start_date_time  timestamp,       -- UTC
   end_date_time    timestamp,       -- UTC
@@ -29,7 +29,7 @@ create or replace type msgraph_access_row force as object (
   verdict      varchar2(16),     -- 'Granted', 'Denied' or 'Error'
   reason       varchar2(4000),   -- why, in words, with Graph's code and message
   error_code   varchar2(100),    -- Graph's error code (ErrorAccessDenied ...)
-  request_id   varchar2(100)     -- Graph's request-id (quote it to Microsoft support)
+  request_id   varchar2(512)     -- Graph's request-id (quote it to Microsoft support); as msgraph.g_request_id
 );
 /
 create or replace type msgraph_access_tab force as table of msgraph_access_row;

@@ -19,6 +19,7 @@ pub mod credentials;
 pub mod error;
 pub mod graph;
 pub mod ids;
+pub mod json_text;
 pub mod json_pointer;
 pub mod jwt;
 pub mod mailbox;

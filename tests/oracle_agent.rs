@@ -175,6 +175,22 @@ fn check_main_outputs(r: &Run) {
     assert_eq!(batch["responses"].as_array().unwrap().len(), 25, "a batch larger than one RAW");
 }
 
+fn check_nonbmp_outputs(r: &Run, charset: &str) {
+    let sent = String::from_utf8(std::fs::read(r.out_dir.join("nonbmp_sent.txt")).unwrap()).unwrap();
+    let outside = sent.chars().filter(|c| (*c as u32) > 0xFFFF).count();
+    assert_eq!(outside, 30000, "the scenario sends 30000 characters outside the BMP");
+    let ev = r.json("nonbmp_event.json");
+    let got = ev["body"]["content"].as_str().unwrap_or_default();
+    if got != sent {
+        let at = got.chars().zip(sent.chars()).position(|(a, b)| a != b);
+        panic!("{charset}: the event body did not come back exactly (lengths {} and {}, first difference at character {at:?})", got.len(), sent.len());
+    }
+    assert!(ev["subject"].as_str().unwrap().ends_with('\u{1F4C5}'), "{charset}: subject");
+    let ms = r.json("nonbmp_settings.json");
+    let reply = ms["automaticRepliesSetting"]["internalReplyMessage"].as_str().unwrap_or_default();
+    assert_eq!(reply, &sent[..1 + 5000 * 4], "{charset}: a 5000-emoji automatic reply round-trips exactly");
+}
+
 #[test]
 fn package_routines_through_the_agent() {
     let env = start();
@@ -216,6 +232,14 @@ fn package_routines_through_the_agent() {
     let esc: Value = serde_json::from_str(&esc).unwrap();
     assert_eq!(esc["displayName"], "李雷", "ESCAPE mode keeps the JSON's meaning");
     absorb(&cs);
+
+    // Characters outside the BMP on every chunk edge, both ways, on an
+    // AL32UTF8 and on a UTF8 (CESU-8, 6 bytes each) database.
+    for charset in ["AL32UTF8", "UTF8"] {
+        let r = run(&env, "nonbmp", &[("AGENT_DB_CHARSET", charset)]);
+        check_nonbmp_outputs(&r, charset);
+        absorb(&r);
+    }
 
     // Every routine of the package spec was entered...
     let spec_src = std::fs::read_to_string(root().join("sql/msgraph.pks")).unwrap();

@@ -129,6 +129,9 @@ fn broken_copies_of_each_body_fail_with_the_right_rule() {
         ("msgraph_m365.pkb", "dbms_lob.writeappend(p_clob, length2(p_text), p_text)",
          "dbms_lob.writeappend(p_clob, length(p_text), p_text)", "19", "lob-amount"),
         ("msgraph_m365.pkb", "msgraph.make_rest_request(", "msgraph.make_rest_requests(", "19", "resolve"),
+        // the old append_json_clob: 4000-unit DBMS_LOB.SUBSTR steps over the CLOB
+        ("msgraph_m365.pkb", "    l_json := msgraph.json_string(p_text);\n    dbms_lob.append(p_clob, l_json);\n    dbms_lob.freetemporary(l_json);",
+         "    l_pos := 1;\n    while l_pos <= dbms_lob.getlength(p_text) loop\n      append(p_clob, json_escape(dbms_lob.substr(p_text, 4000, l_pos)));\n      l_pos := l_pos + 4000;\n    end loop;", "19", "lob-step"),
         ("msgraph_m365_pkg.sql", "set define off\n", "", "19", "sqlplus-substitution"),
         ("msgraph_sync.pkb", "last_error = l_error\n           where mailbox = p_mailbox and kind = p_kind and collection_id = p_collection;\n          commit;",
          "last_error = substr(sqlerrm, 1, 4000)\n           where mailbox = p_mailbox and kind = p_kind and collection_id = p_collection;\n          commit;", "19", "sql-plsql-only"),

@@ -3,11 +3,12 @@
  * for line to C, calling libmsgraph.so (dlopen) through the marshalling
  * layer generated from the call specs (xp_gen.c), exactly as Oracle's
  * extproc agent would. raise_application_error is a longjmp; a CLOB is a
- * byte string in the emulated database character set (AL32UTF8, or
- * WE8MSWIN1252 with AGENT_DB_CHARSET).
+ * byte string in the emulated database character set (AL32UTF8,
+ * WE8MSWIN1252 in the charset scenario, UTF8 = CESU-8 in nonbmp_cesu). A
+ * VARCHAR2(32767) that would get more bytes is ORA-06502, as in Oracle.
  *
  * Usage: agent SCENARIO (main, fresh_session, auth_fail, throttled,
- * policy, charset, fuzz; m365, m365_policy, m365_reader: MSGRAPH_M365 in
+ * policy, charset, fuzz; nonbmp (AGENT_DB_CHARSET=UTF8: CESU-8) and m365, m365_policy, m365_reader: MSGRAPH_M365 in
  * m365.c; sync_setup, sync_run, sync_mutate, sync_verify: MSGRAPH_SYNC in
  * sync.c). Prints "ROUTINE name" for every package routine
  * entered and "CALLSPEC name count" at the end; exits 0 when every check
@@ -44,6 +45,9 @@ static void reraise(void) {
 
 static const char *db_charset_name = "AL32UTF8";
 static int db_is_utf8(void) { return strcmp(db_charset_name, "AL32UTF8") == 0; }
+/* Oracle's UTF8 character set is CESU-8: a character outside the BMP is its
+ * two UTF-16 surrogates, 3 bytes each. */
+static int db_is_cesu(void) { return strcmp(db_charset_name, "UTF8") == 0; }
 
 static plsql_raw raw_var(int32_t cap) {
   plsql_raw r = {1, 0, cap, malloc((size_t)cap + 1)};
@@ -62,6 +66,22 @@ static plsql_raw utf8n(const char *s, size_t n) {
   if (db_is_utf8()) return raw_bytes(s, n);
   uint8_t *u = malloc(n * 2 + 1);
   size_t k = 0;
+  if (db_is_cesu()) {
+    const uint8_t *b = (const uint8_t *)s;
+    for (size_t i = 0; i < n;) {
+      if (i + 5 < n && b[i] == 0xED && (b[i + 1] & 0xF0) == 0xA0 && b[i + 3] == 0xED && (b[i + 4] & 0xF0) == 0xB0) {
+        uint32_t hi = 0xD000u | ((b[i + 1] & 0x3Fu) << 6) | (b[i + 2] & 0x3Fu);
+        uint32_t lo = 0xD000u | ((b[i + 4] & 0x3Fu) << 6) | (b[i + 5] & 0x3Fu);
+        uint32_t cp = 0x10000u + ((hi - 0xD800u) << 10) + (lo - 0xDC00u);
+        u[k++] = (uint8_t)(0xF0 | (cp >> 18)); u[k++] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+        u[k++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F)); u[k++] = (uint8_t)(0x80 | (cp & 0x3F));
+        i += 6;
+      } else u[k++] = b[i++];
+    }
+    plsql_raw r = raw_bytes(u, k);
+    free(u);
+    return r;
+  }
   for (size_t i = 0; i < n; i++) {
     uint8_t c = (uint8_t)s[i];
     if (c < 0x80) u[k++] = c;
@@ -75,12 +95,33 @@ static plsql_raw utf8(const char *s) { return s ? utf8n(s, strlen(s)) : raw_null
 
 /* utl_i18n.raw_to_char(r, 'AL32UTF8'): UTF-8 -> DB charset; a character
  * the DB charset lacks becomes '?' (Oracle's replacement character). */
+static char *convert_to_db(const plsql_raw *r, size_t *out_n);
 static char *text_n(const plsql_raw *r, size_t *out_n) {
+  char *t = convert_to_db(r, out_n);
+  /* The text lands in a VARCHAR2(32767) (BYTE semantics). */
+  if (t && *out_n > 32767) {
+    free(t);
+    raise_app(-6502, "ORA-06502: PL/SQL: numeric or value error: character string buffer too small");
+  }
+  return t;
+}
+static char *convert_to_db(const plsql_raw *r, size_t *out_n) {
   if (r->is_null) { *out_n = 0; return NULL; }
-  char *t = malloc((size_t)r->len + 1);
+  char *t = malloc((size_t)r->len * 2 + 1);
   size_t k = 0;
   if (db_is_utf8()) { memcpy(t, r->data, (size_t)r->len); k = (size_t)r->len; }
-  else {
+  else if (db_is_cesu()) {
+    for (int32_t i = 0; i < r->len;) {
+      uint8_t c = r->data[i];
+      if ((c & 0xF8) == 0xF0 && i + 3 < r->len) {
+        uint32_t cp = ((c & 0x07u) << 18) | ((r->data[i + 1] & 0x3Fu) << 12) | ((r->data[i + 2] & 0x3Fu) << 6) | (r->data[i + 3] & 0x3Fu);
+        uint32_t hi = 0xD800u + ((cp - 0x10000u) >> 10), lo = 0xDC00u + ((cp - 0x10000u) & 0x3FFu);
+        t[k++] = (char)0xED; t[k++] = (char)(0x80 | ((hi >> 6) & 0x3F)); t[k++] = (char)(0x80 | (hi & 0x3F));
+        t[k++] = (char)0xED; t[k++] = (char)(0x80 | ((lo >> 6) & 0x3F)); t[k++] = (char)(0x80 | (lo & 0x3F));
+        i += 4;
+      } else t[k++] = (char)r->data[i++];
+    }
+  } else {
     for (int32_t i = 0; i < r->len;) {
       uint8_t c = r->data[i];
       uint32_t cp; int w;
@@ -117,6 +158,8 @@ static void check(int ok, const char *what) {
 
 #define C_INLINE_CHARS 8000
 #define C_CHUNK_BYTES 32767
+#define C_READ_BYTES_OTHER 21844 /* read_body's RAW(21844) off AL32UTF8 */
+#define C_ESC_BYTES 5400
 static int32_t read_cap = 32767; /* the declared RAW(32767) of read_body */
 
 typedef struct { char name[256]; char value[4096]; } header;
@@ -125,8 +168,8 @@ static int g_response_count;
 static header g_request_headers[16];
 static int g_request_count;
 static int g_status_code;
-static char g_reason_phrase[257];
-static char g_request_id[257];
+static char g_reason_phrase[513];
+static char g_request_id[513];
 static char g_default_credential[129];
 static char g_charset_mode[8] = "ERROR";
 static int g_autoloaded;
@@ -191,6 +234,34 @@ static void clob_to_agent(const clob *p_clob, plsql_raw *p_inline, int32_t *p_ha
   free(blob.data);
 }
 
+/* json_string: the CLOB converted to UTF-8 whole (CONVERTTOBLOB), read in
+ * C_ESC_BYTES steps; the library escapes whole characters and says how many
+ * bytes it took, and the next read starts there. */
+static clob json_string(const clob *p_text) {
+  routine("json_string");
+  clob out = {NULL, 0};
+  if (!p_text || !p_text->p) { clob_append(&out, "null", 4); return out; }
+  clob_append(&out, "\"", 1);
+  if (p_text->n > 0) {
+    plsql_raw blob = utf8n(p_text->p, p_text->n);
+    plsql_raw esc = raw_var(32767);
+    for (int32_t pos = 0; pos < blob.len;) {
+      int32_t amount = blob.len - pos < C_ESC_BYTES ? blob.len - pos : C_ESC_BYTES;
+      plsql_raw chunk = raw_bytes(blob.data + pos, (size_t)amount);
+      int32_t n = xp_xp_json_escape(&chunk, &esc);
+      free(chunk.data);
+      if (n < 0) raise_status(n, NULL);
+      else if (n == 0) raise_app(-20099, "MSGRAPH_ERR_INTERNAL: json_escape took nothing");
+      if (!esc.is_null) { size_t tn; char *t = text_n(&esc, &tn); clob_append(&out, t, tn); free(t); }
+      pos += n;
+    }
+    free(esc.data);
+    free(blob.data);
+  }
+  clob_append(&out, "\"", 1);
+  return out;
+}
+
 static plsql_raw request_header_lines(void) {
   if (g_request_count == 0) return raw_null();
   clob lines = {NULL, 0};
@@ -217,7 +288,7 @@ static void read_headers(int32_t p_result) {
     clob_append(&all, t, tn);
     free(t);
     off += n;
-    if (all.n > 24000) break;
+    if (all.n > 20000) break;
   }
   char *line = all.p;
   while (line && *line && g_response_count < 64) {
@@ -257,7 +328,7 @@ static clob read_body(int32_t p_result, int32_t p_length) {
       check_pl = first < 0;
     }
   }
-  plsql_raw buf = raw_var(read_cap);
+  plsql_raw buf = raw_var(db_is_utf8() ? read_cap : C_READ_BYTES_OTHER);
   TRY
     int32_t off = 0;
     for (;;) {
@@ -293,7 +364,7 @@ static clob finish(int32_t p_result, int p_raise_http) {
     int32_t rc = xp_xp_result_info(p_result, &status, &length, &ora, &reason, &rid, &message);
     if (rc < 0) raise_status(rc, NULL);
     g_status_code = status;
-    char *t = text(&reason); snprintf(g_reason_phrase, sizeof g_reason_phrase, "%s", t ? t : ""); free(t);
+    char *t = text(&reason); snprintf(g_reason_phrase, sizeof g_reason_phrase, "%s", t ? t : ""); free(t); /* no cut: 256 UTF-8 bytes fit 512 */
     t = text(&rid); snprintf(g_request_id, sizeof g_request_id, "%s", t ? t : ""); free(t);
     read_headers(p_result);
     if (ora != 0 && (p_raise_http || status < 0)) {
@@ -378,7 +449,7 @@ static void drop_credential(const char *name) {
 static void clear_tokens(const char *name) {
   routine("clear_tokens");
   plsql_raw q = qualified(name);
-  int32_t rc = xp_xp_credential_clear_tokens(&q);
+  int32_t rc = xp_xp_clear_tokens(&q);
   if (rc < 0) raise_status(rc, NULL);
 }
 static clob make_rest_request(const char *url, const char *method, const clob *body, const char *cred, const clob *options) {
@@ -797,6 +868,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(s, "throttled")) scenario_throttled();
     else if (!strcmp(s, "policy")) scenario_policy();
     else if (!strcmp(s, "charset")) scenario_charset();
+    else if (!strcmp(s, "nonbmp")) scenario_nonbmp();
     else if (!strcmp(s, "m365")) scenario_m365();
     else if (!strcmp(s, "m365_policy")) scenario_m365_policy();
     else if (!strcmp(s, "m365_reader")) scenario_m365_reader();

@@ -44,25 +44,23 @@ static char *m_json_string(const char *s) {
 static void app(clob *c, const char *s) { if (s) clob_append(c, s, strlen(s)); }
 static void app_free(clob *c, char *s) { app(c, s); free(s); }
 
-/* append_json_clob: escaped in steps of c_esc_chars characters (here:
- * 4000 characters of UTF-8, never split inside one). */
+/* append_json_clob: msgraph.json_string (the library escapes). */
 static void append_json_clob(clob *out, const clob *text) {
-  if (!text || !text->p) { app(out, "null"); return; }
-  app(out, "\"");
-  size_t pos = 0;
-  while (pos < text->n) {
-    size_t end = pos, chars = 0;
-    while (end < text->n && chars < 4000) {
-      end++;
-      while (end < text->n && ((unsigned char)text->p[end] & 0xC0) == 0x80) end++;
-      chars++;
-    }
-    char *piece = strndup(text->p + pos, end - pos);
-    app_free(out, json_escape(piece));
-    free(piece);
-    pos = end;
+  clob j = json_string(text);
+  clob_append(out, j.p, j.n);
+  free(j.p);
+}
+
+/* substr(p, 1, n) of UTF-8 text: n characters. */
+static char *substr_chars(const char *p, size_t n) {
+  if (!p) return NULL;
+  size_t i = 0, chars = 0;
+  while (p[i] && chars < n) {
+    i++;
+    while (((unsigned char)p[i] & 0xC0) == 0x80) i++;
+    chars++;
   }
-  app(out, "\"");
+  return strndup(p, i);
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -361,7 +359,7 @@ static int mail_expiring_secrets(const char *from, const char *to, double days, 
 
 /* ----------------------------------------------------------------- access */
 
-typedef struct { char check_name[32]; char url[1000]; int http_status; char verdict[16]; char reason[4200]; char error_code[100]; char request_id[300]; } access_row;
+typedef struct { char check_name[32]; char url[1000]; int http_status; char verdict[16]; char reason[4200]; char error_code[100]; char request_id[513]; } access_row;
 
 static access_row probe(const char *check_name, const char *url, const char *permission, const char *cred) {
   access_row r;
@@ -388,8 +386,8 @@ static access_row probe(const char *check_name, const char *url, const char *per
   if (status >= 400 && resp.p) {
     j = jparse(resp.p, resp.n);
     jnode *e = jobj(j, "error");
-    code = jstr(e, "code");
-    message = jstr(e, "message");
+    code = substr_chars(jstr(e, "code"), 25);
+    message = substr_chars(jstr(e, "message"), 800);
   }
   r.http_status = status;
   snprintf(r.error_code, sizeof r.error_code, "%s", code ? code : "");
@@ -410,6 +408,7 @@ static access_row probe(const char *check_name, const char *url, const char *per
     snprintf(r.reason, sizeof r.reason, "HTTP %d (%s: %s)", status, code ? code : "", message ? message : "");
   }
   snprintf(r.verdict, sizeof r.verdict, "%s", v);
+  free((char *)code); free((char *)message);
   jfree(j);
   free(resp.p);
   return r;
@@ -644,8 +643,9 @@ static void set_automatic_replies(const char *user, const char *status, const ch
     raise_app(-20001, "MSGRAPH_ERR_ARGUMENT: external audience must be none, contactsOnly or all");
   clob j = clob_of("{\"automaticRepliesSetting\":{\"status\":");
   app_free(&j, m_json_string(status));
-  if (internal) { app(&j, ",\"internalReplyMessage\":"); app_free(&j, m_json_string(internal)); }
-  if (external) { app(&j, ",\"externalReplyMessage\":"); app_free(&j, m_json_string(external)); }
+  /* the replies go through a CLOB and msgraph.json_string */
+  if (internal) { clob c = clob_of(internal); app(&j, ",\"internalReplyMessage\":"); append_json_clob(&j, &c); free(c.p); }
+  if (external) { clob c = clob_of(external); app(&j, ",\"externalReplyMessage\":"); append_json_clob(&j, &c); free(c.p); }
   if (audience) { app(&j, ",\"externalAudience\":"); app_free(&j, m_json_string(audience)); }
   if (!strcmp(status, "scheduled")) {
     app(&j, ",\"scheduledStartDateTime\":"); app_free(&j, date_time_zone(start, tz));
@@ -919,4 +919,51 @@ static void scenario_m365_reader(void) {
   CATCH
     check(expect_error(-20014, NULL), "expiring_secrets without Application.Read.All raises e_access_denied");
   END_TRY
+}
+
+/* Characters outside the BMP, exactly, both ways, on every chunk edge:
+ * a BMP character and then 4-byte characters, so each edge (the 4000-unit
+ * steps the old append_json_clob took, json_string's 5400-byte reads,
+ * clob_to_agent's 32767-byte chunks up, read_body's 32767- or 21844-byte
+ * reads down) falls inside one of them at every phase somewhere.
+ * AGENT_DB_CHARSET=UTF8 runs it as a CESU-8 database (6 bytes each). */
+static void scenario_nonbmp(void) {
+  if (getenv("AGENT_DB_CHARSET")) db_charset_name = getenv("AGENT_DB_CHARSET");
+  setup_credential();
+  const char *u0 = env("MSGRAPH_T_USER0");
+  static const char *cycle[] = {"\xf0\x9f\x98\x80", "\xf0\x9d\x84\x9e", "\xf0\xa0\x9c\x8e", "\xf4\x8f\xbf\xbd"};
+  clob utf = clob_of("a");
+  for (int i = 0; i < 30000; i++) clob_append(&utf, cycle[i % 4], 4);
+  clob_append(&utf, "\"\\\n\xc3\xab", 5);
+  save("nonbmp_sent.txt", &utf);
+  plsql_raw ur = raw_bytes(utf.p, utf.n);
+  size_t bn; char *b = convert_to_db(&ur, &bn);
+  clob body = {NULL, 0};
+  clob_append(&body, b, bn);
+  free(b); free(ur.data);
+
+  time_t base = 1767607200; /* 2026-01-05 10:00 UTC */
+  char *eid = create_event(u0, "Planung \xf0\x9f\x93\x85", base, base + 3600, "UTC", &body, "Text", NULL, NULL, NULL);
+  check(eid && *eid, "an event with 30000 characters outside the BMP created");
+  char url[1024];
+  snprintf(url, sizeof url, "/users/%s/events/%s", u0, eid);
+  clob ev = get(url, NULL, NULL);
+  check(ev.n > 120000, "the event read back in several chunks");
+  plsql_raw er = utf8n(ev.p, ev.n);
+  clob evu = {NULL, 0};
+  clob_append(&evu, (const char *)er.data, (size_t)er.len);
+  save("nonbmp_event.json", &evu);
+
+  /* An automatic reply of 5000 of them (20001 bytes; 30001 in CESU-8). */
+  plsql_raw rr = raw_bytes(utf.p, 1 + 5000 * 4);
+  size_t rn; char *reply = convert_to_db(&rr, &rn);
+  set_automatic_replies(u0, "alwaysEnabled", reply, NULL, (time_t)-1, (time_t)-1, NULL, NULL, NULL);
+  clob ms = mailbox_settings(u0, NULL);
+  plsql_raw mr = utf8n(ms.p, ms.n);
+  clob msu = {NULL, 0};
+  clob_append(&msu, (const char *)mr.data, (size_t)mr.len);
+  save("nonbmp_settings.json", &msu);
+  snprintf(url, sizeof url, "/users/%s/events/%s", u0, eid);
+  delete_(url, NULL, NULL);
+  check(results_live() == 0, "every result freed");
 }

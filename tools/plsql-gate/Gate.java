@@ -606,6 +606,7 @@ public class Gate {
         }
     }
     static void checkLob(Unit u, ParserRuleContext at, String pkg, String m, PlSqlParser.Function_argumentContext fa) {
+        if (pkg.equals("dbms_lob") && (m.equals("substr") || m.equals("read"))) { checkLobStep(u, at, m, fa); return; }
         if (!pkg.equals("dbms_lob") || !(m.equals("writeappend") || m.equals("write"))) return;
         var args = fa.argument();
         if (args.size() < 2) return;
@@ -622,6 +623,36 @@ public class Gate {
                 + fn.toUpperCase() + "() miscounts them: use LENGTH2()");
         if (blob) report("lob-amount", "ORA-21560 (BLOB amounts are bytes)", u, line(at),
             "DBMS_LOB." + m.toUpperCase() + " on a BLOB counts bytes: use UTL_RAW.LENGTH()");
+    }
+    // lob-step: DBMS_LOB.SUBSTR / READ walking a CLOB in fixed steps (inside a
+    // loop, offset := offset + amount). CLOB offsets and amounts count UCS-2
+    // code units, so a step edge can fall between the two halves of a
+    // character outside the BMP (an emoji): the piece ends in half a
+    // character and the text is corrupted without any error to catch.
+    // Offsets found by INSTR or a whole-CLOB read (offset 1) are not steps.
+    static void checkLobStep(Unit u, ParserRuleContext at, String m, PlSqlParser.Function_argumentContext fa) {
+        var args = fa.argument();
+        if (args.size() < 3) return;
+        String lob = args.get(0).getText().toLowerCase();
+        String lobType = lookup(at, lob, unitPackage(at));
+        if (lobType == null || !lobType.contains("clob")) return;
+        String amount = args.get(1).getText().toLowerCase().replaceAll("\\s+", "");
+        String offset = args.get(2).getText().toLowerCase().replaceAll("\\s+", "");
+        if (!offset.matches("[a-z_][a-z0-9_$#]*")) return;
+        for (ParseTree p = at.getParent(); p != null; p = p.getParent()) {
+            if (!(p instanceof PlSqlParser.Loop_statementContext)) continue;
+            for (var as : all(p, PlSqlParser.Assignment_statementContext.class)) {
+                if (as.general_element() == null) continue;
+                String target = as.general_element().getText().toLowerCase();
+                String value = as.expression().getText().toLowerCase().replaceAll("\\s+", "");
+                if (target.equals(offset) && (value.equals(offset + "+" + amount) || value.equals(amount + "+" + offset))) {
+                    report("lob-step", "no error: a character outside the BMP cut in two (CLOB offsets and amounts are UCS-2 code units)", u, line(at),
+                        "DBMS_LOB." + m.toUpperCase() + " walks the CLOB " + lob + " in steps of " + amount
+                        + " UCS-2 code units; a step edge can split a surrogate pair: convert to a BLOB (DBMS_LOB.CONVERTTOBLOB) and cut at UTF-8 character boundaries");
+                    return;
+                }
+            }
+        }
     }
     static List<PlSqlParser.General_element_partContext> flat(PlSqlParser.General_elementContext ge) {
         List<PlSqlParser.General_element_partContext> out = new ArrayList<>();
