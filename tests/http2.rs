@@ -69,3 +69,109 @@ fn plain_http_stays_http1() {
     assert_eq!(request(&cred, "GET", "/users?$top=1", None, None).status, 200);
     assert!(versions(&emu).iter().all(|x| x == "HTTP/1.1"));
 }
+
+fn send_mail_body(subject: &str) -> String {
+    json!({"message": {"subject": subject, "body": {"contentType": "Text", "content": "h2 fault test"},
+        "toRecipients": [{"emailAddress": {"address": "someone@example.com"}}]}, "saveToSentItems": true}).to_string()
+}
+
+/// Requests for `path` (prefix match on path+query) in the emulator's log.
+fn seen(emu: &Emulator, path: &str) -> Vec<msgraph_emulator::RecordedRequest> {
+    graph_requests(emu).into_iter().filter(|r| r.path.starts_with(path)).collect()
+}
+
+/// A refused stream (RST_STREAM REFUSED_STREAM) and a GOAWAY in mid-call, on an idempotent GET:
+/// the request was not processed, so it is sent again (on a new stream, or for GOAWAY a new
+/// connection) and the call succeeds; the emulator's log shows every attempt.
+#[test]
+fn refused_stream_and_goaway_on_get_are_retried() {
+    let (emu, ca) = tls_emulator();
+    let cred = credential(&emu, json!({"ca_file": ca.to_str().unwrap()}));
+    assert_eq!(request(&cred, "GET", "/users?$top=1", None, None).status, 200);
+
+    // one refused stream: sent again on the same connection, new stream
+    emu.clear_log();
+    emu.refuse_streams_next(1);
+    let g = request(&cred, "GET", "/users?$top=2", None, None);
+    assert_eq!(g.status, 200, "{}", g.body);
+    let log = seen(&emu, "/v1.0/users?$top=2");
+    let faults: Vec<Option<&str>> = log.iter().map(|r| r.wire_fault.as_deref()).collect();
+    assert_eq!(faults, vec![Some("refused_stream"), None], "{log:?}");
+    assert_eq!(log.iter().map(|r| r.status).collect::<Vec<_>>(), vec![0, 200]);
+    assert!(log.iter().all(|r| r.http_version == "HTTP/2.0"));
+    assert_eq!(log[0].connection_id, log[1].connection_id, "a refused stream keeps the connection");
+
+    // three refused streams in a row: two resends by the HTTP client (protocol NACKs), then the
+    // library's own retry of an idempotent request after the transport error
+    emu.clear_log();
+    emu.refuse_streams_next(3);
+    let g = request(&cred, "GET", "/users?$top=3", None, None);
+    assert_eq!(g.status, 200, "{}", g.body);
+    let log = seen(&emu, "/v1.0/users?$top=3");
+    assert_eq!(log.iter().map(|r| r.status).collect::<Vec<_>>(), vec![0, 0, 0, 200], "{log:?}");
+
+    // graceful GOAWAY after an answered stream: that answer arrives, the next request opens a
+    // new connection
+    emu.clear_log();
+    let before = emu.stats();
+    emu.goaway_next(1, false);
+    assert_eq!(request(&cred, "GET", "/users?$top=4", None, None).status, 200);
+    assert_eq!(request(&cred, "GET", "/users?$top=5", None, None).status, 200);
+    let (a, b) = (seen(&emu, "/v1.0/users?$top=4"), seen(&emu, "/v1.0/users?$top=5"));
+    assert_eq!((a.len(), b.len()), (1, 1), "{a:?} {b:?}");
+    assert_eq!(a[0].wire_fault.as_deref(), Some("goaway"));
+    assert_ne!(a[0].connection_id, b[0].connection_id, "after GOAWAY the client opens a new connection");
+    let after = emu.stats();
+    assert_eq!(after.goaways - before.goaways, 1);
+    assert_eq!(after.connections - before.connections, 1, "exactly one new connection");
+
+    // GOAWAY whose last-stream-id leaves this stream unprocessed: sent again on a new connection
+    emu.clear_log();
+    emu.goaway_next(1, true);
+    let g = request(&cred, "GET", "/users?$top=6", None, None);
+    assert_eq!(g.status, 200, "{}", g.body);
+    let log = seen(&emu, "/v1.0/users?$top=6");
+    assert_eq!(log.iter().map(|r| r.status).collect::<Vec<_>>(), vec![0, 200], "{log:?}");
+    assert_eq!(log[0].wire_fault.as_deref(), Some("goaway_unprocessed"));
+    assert_ne!(log[0].connection_id, log[1].connection_id);
+    std::fs::remove_dir_all(ca.parent().unwrap()).ok();
+}
+
+/// A non-idempotent POST (sendMail). Graph must not see it twice once it has processed it, so:
+/// a refused stream (not processed, RFC 9113 §8.7) may be and is sent again, and the mail is
+/// sent once; a stream reset after the emulator processed the request (RST_STREAM
+/// INTERNAL_ERROR) is not replayed: the caller gets a transport error and the emulator saw
+/// the POST exactly once.
+#[test]
+fn non_idempotent_post_is_resent_only_when_unprocessed() {
+    let (emu, ca) = tls_emulator();
+    let cred = credential(&emu, json!({"ca_file": ca.to_str().unwrap()}));
+    let uid = emu.user_id(0);
+    let url = format!("/users/{uid}/sendMail");
+    assert_eq!(request(&cred, "GET", "/users?$top=1", None, None).status, 200);
+
+    emu.clear_log();
+    emu.refuse_streams_next(1);
+    let g = request(&cred, "POST", &url, Some(&send_mail_body("refused once")), None);
+    assert_eq!(g.status, 202, "{}", g.body);
+    let log = seen(&emu, &format!("/v1.0{url}"));
+    assert_eq!(log.iter().map(|r| r.status).collect::<Vec<_>>(), vec![0, 202], "{log:?}");
+
+    emu.clear_log();
+    emu.apply_faults_json(&json!({"random_faults": {"connection_reset_rate": 1.0, "seed": 1}})).unwrap();
+    let g = request(&cred, "POST", &url, Some(&send_mail_body("reset after processing")), None);
+    emu.set_random_faults(None);
+    assert!(g.status < 0 && g.body.contains("MSGRAPH_ERR_TRANSPORT"), "a reset POST fails, not replayed: {} {}", g.status, g.body);
+    let log = seen(&emu, &format!("/v1.0{url}"));
+    assert_eq!(log.len(), 1, "the POST was processed once and not replayed: {log:?}");
+    assert_eq!(log[0].wire_fault.as_deref(), Some("reset"));
+
+    // the same reset on a GET is retried by the library (idempotent)
+    emu.clear_log();
+    emu.apply_faults_json(&json!({"random_faults": {"connection_reset_rate": 1.0, "seed": 1}})).unwrap();
+    let g = request(&cred, "GET", "/users?$top=7", None, Some(r#"{"max_retries":1}"#));
+    emu.set_random_faults(None);
+    assert!(g.status < 0 && g.body.contains("MSGRAPH_ERR_TRANSPORT"), "every attempt reset: {} {}", g.status, g.body);
+    assert_eq!(seen(&emu, "/v1.0/users?$top=7").len(), 2, "GET sent twice (max_retries 1)");
+    std::fs::remove_dir_all(ca.parent().unwrap()).ok();
+}
