@@ -67,6 +67,9 @@ pub struct Options {
     /// this directory, for a schema check afterwards (emulator/tests/recorded_bodies.rs).
     /// Defaults to the MSGRAPH_EMULATOR_RECORD_DIR environment variable.
     pub record_dir: Option<std::path::PathBuf>,
+    /// Serve HTTP/1.1 only: TLS offers only ALPN http/1.1, clear text refuses h2 prior knowledge
+    /// (for comparing a client over HTTP/1.1 and HTTP/2, tools/bench.sh).
+    pub http1_only: bool,
 }
 
 impl Default for Options {
@@ -81,6 +84,7 @@ impl Default for Options {
             latency_ms: 0,
             app_cert_pem: None,
             app_key_pem: None,
+            http1_only: false,
             record_dir: std::env::var_os("MSGRAPH_EMULATOR_RECORD_DIR").filter(|d| !d.is_empty()).map(std::path::PathBuf::from),
         }
     }
@@ -98,7 +102,7 @@ pub struct Emulator {
 
 type TlsConfig = Arc<tokio_rustls::rustls::ServerConfig>;
 
-fn tls_setup() -> io::Result<(TlsConfig, String)> {
+fn tls_setup(http1_only: bool) -> io::Result<(TlsConfig, String)> {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
     use tokio_rustls::rustls;
     let e = |x: rcgen::Error| io::Error::other(x.to_string());
@@ -123,7 +127,7 @@ fn tls_setup() -> io::Result<(TlsConfig, String)> {
         .with_no_client_auth()
         .with_single_cert(chain, pk)
         .map_err(io::Error::other)?;
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    cfg.alpn_protocols = if http1_only { vec![b"http/1.1".to_vec()] } else { vec![b"h2".to_vec(), b"http/1.1".to_vec()] };
     Ok((Arc::new(cfg), ca.pem()))
 }
 
@@ -142,7 +146,7 @@ impl Emulator {
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
         let (tls, ca_pem) = if opts.tls {
-            let (c, p) = tls_setup()?;
+            let (c, p) = tls_setup(opts.http1_only)?;
             (Some(c), Some(p))
         } else {
             (None, None)
@@ -178,6 +182,7 @@ impl Emulator {
             rng_counter: AtomicU64::new(0),
             latency_counter: AtomicU64::new(0),
             conn_serial: AtomicU64::new(0),
+            http1_only: opts.http1_only,
             record: opts.record_dir.as_deref().and_then(|d| record::Recorder::new(d, port)),
         });
         shared.reset_faults();
@@ -417,9 +422,13 @@ where
     let conn = Conn { id: sh.conn_serial.fetch_add(1, Ordering::Relaxed) + 1, goaway: Arc::new(tokio::sync::Notify::new()) };
     lock(&sh.stats).connections += 1;
     let goaway = conn.goaway.clone();
+    let http1_only = sh.http1_only;
     let svc = hyper::service::service_fn(move |req| handle(sh.clone(), conn.clone(), req));
     // HTTP/1.1, and HTTP/2 (ALPN h2 under TLS, prior knowledge in clear text), as Graph's front door serves both.
     let mut b = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    if http1_only {
+        b = b.http1_only();
+    }
     b.http1().keep_alive(true);
     b.http2().max_concurrent_streams(100);
     let served = b.serve_connection(TokioIo::new(stream), svc);

@@ -168,6 +168,8 @@ pub struct Shared {
     pub latency_counter: AtomicU64,
     /// connection ids handed out (RecordedRequest::connection_id)
     pub conn_serial: AtomicU64,
+    /// Options::http1_only
+    pub http1_only: bool,
     /// MSGRAPH_EMULATOR_RECORD_DIR: every JSON response body is appended here with its route
     pub record: Option<crate::record::Recorder>,
 }

@@ -95,3 +95,15 @@ fn h2_refused_stream_and_goaway_from_the_control_surface() {
     assert_ne!(log[0].connection_id, log[1].connection_id);
     assert_eq!(emu.stats().goaways, 1);
 }
+
+#[test]
+fn http1_only_mode_offers_no_h2() {
+    let emu = Emulator::start(Options { tls: true, http1_only: true, ..Options::default() }).unwrap();
+    let c = tls_client(&emu);
+    let form = [("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET), ("scope", "https://graph.microsoft.com/.default"), ("grant_type", "client_credentials")];
+    let r = c.post(emu.token_url()).form(&form).send().unwrap();
+    assert_eq!((r.version(), r.status().as_u16()), (reqwest::Version::HTTP_11, 200));
+    let clear = Emulator::start(Options { http1_only: true, ..Options::default() }).unwrap();
+    let pk = reqwest::blocking::Client::builder().no_proxy().http2_prior_knowledge().build().unwrap();
+    assert!(pk.get(format!("{}/users", clear.graph_base_url())).send().is_err(), "h2 prior knowledge refused");
+}
