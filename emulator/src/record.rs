@@ -42,6 +42,12 @@ impl Recorder {
                 let (Some(m), Some(u)) = (q["method"].as_str(), q["url"].as_str()) else { continue };
                 let status = r["status"].as_u64().unwrap_or(0) as u16;
                 if r["body"].is_object() {
+                    // relative ("/users/…" or "users/…"), or absolute (scheme://host/v1.0/users/…)
+                    let u = match u.find("://") {
+                        Some(i) => u[i + 3..].find('/').map(|j| &u[i + 3 + j..]).unwrap_or("/"),
+                        None => u,
+                    };
+                    let u = ["/v1.0/", "/beta/"].iter().find_map(|p| u.strip_prefix(p)).unwrap_or(u);
                     let u = if u.starts_with('/') { u.to_string() } else { format!("/{u}") };
                     self.write(&m.to_ascii_uppercase(), &u, status, &r["body"], true);
                 }
