@@ -65,6 +65,24 @@ impl Csdl {
         None
     }
 
+    /// Whether `name`, not declared, may appear as a dynamic property of an open type. Open
+    /// directory objects (group, user, application…) are open for directory extensions only
+    /// (`extension_{appId}_{name}`), so a beta-only property there still counts as a deviation;
+    /// other open types (fieldValueSet: a list's columns) take any name.
+    pub fn allows_dynamic(&self, ty: &str, name: &str) -> bool {
+        if !self.is_open(ty) {
+            return false;
+        }
+        let mut cur = Some(ty.to_string());
+        while let Some(t) = cur {
+            if t == "directoryObject" {
+                return name.starts_with("extension_");
+            }
+            cur = self.types.get(&t).and_then(|d| d.base.clone());
+        }
+        true
+    }
+
     pub fn is_open(&self, ty: &str) -> bool {
         let mut cur = Some(ty.to_string());
         while let Some(t) = cur {
@@ -95,7 +113,7 @@ impl Csdl {
                 continue;
             }
             match self.prop(&ty, k) {
-                None if self.is_open(&ty) => {}
+                None if self.allows_dynamic(&ty, k) => {}
                 None => errs.push(format!("{at}: {ty} has no property '{k}' in v1.0")),
                 Some((pt, nullable)) => self.check_val(&pt, nullable, val, &format!("{at}.{k}"), errs),
             }
