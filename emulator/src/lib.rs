@@ -413,15 +413,18 @@ impl Drop for Emulator {
 struct Conn {
     id: u64,
     goaway: Arc<tokio::sync::Notify>,
+    /// notified once the GOAWAY is queued, so the stream that asked for it answers after it
+    goaway_queued: Arc<tokio::sync::Notify>,
 }
 
 async fn serve_conn<S>(sh: Arc<Shared>, stream: S)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let conn = Conn { id: sh.conn_serial.fetch_add(1, Ordering::Relaxed) + 1, goaway: Arc::new(tokio::sync::Notify::new()) };
+    let conn = Conn { id: sh.conn_serial.fetch_add(1, Ordering::Relaxed) + 1, goaway: Arc::new(tokio::sync::Notify::new()), goaway_queued: Arc::new(tokio::sync::Notify::new()) };
     lock(&sh.stats).connections += 1;
     let goaway = conn.goaway.clone();
+    let queued = conn.goaway_queued.clone();
     let http1_only = sh.http1_only;
     let svc = hyper::service::service_fn(move |req| handle(sh.clone(), conn.clone(), req));
     // HTTP/1.1, and HTTP/2 (ALPN h2 under TLS, prior knowledge in clear text), as Graph's front door serves both.
@@ -439,6 +442,7 @@ where
     }
     // GOAWAY (NO_ERROR): streams already taken are answered, new ones go to a new connection.
     served.as_mut().graceful_shutdown();
+    queued.notify_one();
     let _ = served.await;
 }
 
@@ -556,6 +560,9 @@ async fn handle(sh: Arc<Shared>, conn: Conn, req: Request<Incoming>) -> Result<R
     if goaway.is_some() {
         lock(&sh.stats).goaways += 1;
         conn.goaway.notify_one();
+        // h2 sends a queued GOAWAY before further frames: the client learns of it before this
+        // stream's answer, so its next request goes to a new connection.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), conn.goaway_queued.notified()).await;
     }
     if refuse || goaway == Some(true) {
         lock(&sh.stats).refused_streams += 1;
