@@ -100,3 +100,18 @@ fn token_audience_follows_the_scope_form() {
         assert_eq!(get(&emu, &tok, "/users?$top=1").0, 200);
     }
 }
+
+#[test]
+fn count_segments_on_messages() {
+    let emu = start();
+    let t = token(&emu);
+    let uid = emu.user_id(0);
+    let all = get(&emu, &t, &format!("/users/{uid}/messages?$top=1000")).1["value"].as_array().unwrap().len();
+    let inbox = get(&emu, &t, &format!("/users/{uid}/mailFolders/inbox/messages?$top=1000")).1["value"].as_array().unwrap().len();
+    // Outlook's $count needs no ConsistencyLevel
+    assert_eq!(count(&emu, &t, &format!("/users/{uid}/messages/$count"), false), (200, all.to_string()));
+    assert_eq!(count(&emu, &t, &format!("/users/{uid}/mailFolders/inbox/messages/$count"), false), (200, inbox.to_string()));
+    let unread = get(&emu, &t, &format!("/users/{uid}/messages?$top=1000&$filter=isRead%20eq%20false")).1["value"].as_array().unwrap().len();
+    assert_eq!(count(&emu, &t, &format!("/users/{uid}/messages/$count?$filter=isRead%20eq%20false"), false), (200, unread.to_string()));
+    assert!(all > inbox && inbox > 0, "{all} {inbox}");
+}
