@@ -115,3 +115,20 @@ fn count_segments_on_messages() {
     assert_eq!(count(&emu, &t, &format!("/users/{uid}/messages/$count?$filter=isRead%20eq%20false"), false), (200, unread.to_string()));
     assert!(all > inbox && inbox > 0, "{all} {inbox}");
 }
+
+/// Enum values are read case-insensitively and answered in the schema's spelling (found by the
+/// recorded-body schema check: an event created with "contentType": "Text" was echoed as "Text").
+#[test]
+fn enum_values_are_answered_in_schema_spelling() {
+    let emu = start();
+    let t = token(&emu);
+    let uid = emu.user_id(1);
+    let ev = serde_json::json!({"subject": "x", "importance": "HIGH", "showAs": "Oof", "body": {"contentType": "Text", "content": "hi"},
+        "start": {"dateTime": "2026-12-04T10:00:00", "timeZone": "UTC"}, "end": {"dateTime": "2026-12-04T11:00:00", "timeZone": "UTC"}});
+    let (s, v) = send(&emu, &t, "POST", &format!("/users/{uid}/events"), &ev);
+    assert_eq!(s, 201, "{v}");
+    let (_, got) = get(&emu, &t, &format!("/users/{uid}/events/{}", v["id"].as_str().unwrap()));
+    for x in [&v, &got] {
+        assert_eq!((x["body"]["contentType"].as_str(), x["importance"].as_str(), x["showAs"].as_str()), (Some("text"), Some("high"), Some("oof")), "{x}");
+    }
+}
