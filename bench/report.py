@@ -62,8 +62,8 @@ def main():
     res["warm"] = {}
     # "fixed": nginx serving a static page (tools/bench.sh 1a), where the
     # server's own cost no longer hides the client's; its target is tighter.
-    for proto in ("http", "tls", "fixed"):
-        label = "fixed server (nginx), http" if proto == "fixed" else proto
+    for proto in ("http", "tls", "tls1", "fixed"):
+        label = {"fixed": "fixed server (nginx), http", "tls1": "TLS, HTTP/1.1 only (emulator --http1-only)"}.get(proto, proto)
         target = "≤ 1.05" if proto == "fixed" else "≤ 1.10"
         rows = {c: lines(raw, f"warm_{proto}_{c}") for c in ("lib", "curl", "raw", "py")}
         w = {c: med(r, "us_per_call") for c, r in rows.items()}
@@ -73,6 +73,12 @@ def main():
         res["warm"][proto] = {"us_per_call_median": w, "us_per_call_best": best, "cpu_us_per_call_median": cpu,
                               "context_switches_per_call_median": csw,
                               "runs": {c: [x["us_per_call"] for x in r] for c, r in rows.items()}}
+        # the HTTP version the emulator saw per client (tools/bench.sh tag_version)
+        seen = {c: sorted({x["http_version"] for x in r if x.get("http_version")}) for c, r in rows.items()}
+        if any(seen.values()):
+            res["warm"][proto]["http_version"] = {c: ",".join(v) for c, v in seen.items() if v}
+            if proto == "tls":
+                label = "TLS (" + ", ".join(f"{c} {','.join(v)}" for c, v in seen.items() if v) + ")"
         if w["lib"] is None:
             continue
         curl = w["curl"]
@@ -85,7 +91,7 @@ def main():
                       f"{cpu['lib']:.1f} µs, {csw['lib']:.2f} | libcurl {cpu['curl']:.1f} µs, {csw['curl']:.2f} | "
                       f"{cpu['lib'] / cpu['curl']:.2f} | |")
         if w["py"] is not None:
-            name = "requests + MSAL token" if proto == "tls" else "requests, token by POST"
+            name = "requests + MSAL token" if proto.startswith("tls") else "requests, token by POST"
             md.append(f"| warm GET, {label}: Python {name} | {w['py']:.1f} µs/call | libcurl {curl:.1f} µs | "
                       f"{w['py'] / curl:.2f} | |")
         if w["raw"] is not None:

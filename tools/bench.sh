@@ -15,7 +15,9 @@
 # thread, the fix BENCHMARKS.md proposes), BENCH_ONLY=fixed (only the fixed
 # fast server row: nginx serving a static page, installed through apt-get
 # when missing, with the emulator only issuing the token), BENCH_CALLGRIND=1
-# (with the fixed row: instructions per call under valgrind's callgrind).
+# (with the fixed row: instructions per call under valgrind's callgrind),
+# BENCH_ONLY=tls (only the TLS rows), BENCH_HTTP=2 or 1 (TLS rows over HTTP/2
+# only or HTTP/1.1 only; default both: the emulator with h2, and --http1-only).
 set -euo pipefail
 mode=${1:-all}
 case "$mode" in all|token-cache|sync) ;; *) echo "usage: bash tools/bench.sh [token-cache|sync]" >&2; exit 2 ;; esac
@@ -178,6 +180,50 @@ PY
   exit 0
 fi
 
+# --- TLS rows, over HTTP/2 and HTTP/1.1 ------------------------------------------
+# tls: the emulator offers ALPN h2 and http/1.1; libmsgraph and libcurl negotiate h2,
+# Python requests stays on HTTP/1.1. tls1 (BENCH_HTTP=2 skips it): the same with an
+# emulator started --http1-only, so every client is on HTTP/1.1. Each row records the
+# HTTP version the emulator saw for that client's calls ("http_version").
+# versions NAME: HTTP versions of the Graph requests since the last clear, e.g. "HTTP/2.0"
+versions() {
+  ctl "$base" GET /_emulator/requests | python3 -c 'import json,sys; print(",".join(sorted({r["http_version"] for r in json.load(sys.stdin) if r["path"].startswith("/v1.0")})))'
+}
+# tag_version: adds the emulator's observed HTTP version to a row, then clears the log
+tag_version() {
+  local v; v=$(versions)
+  ctl "$base" POST /_emulator/clear '{}' >/dev/null
+  python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); d["http_version"]=sys.argv[1]; print(json.dumps(d))' "$v"
+}
+tls_rows() {
+  local http=${BENCH_HTTP:-both} name extra
+  for name in tls tls1; do
+    if [ $name = tls ]; then extra=(); else extra=(--http1-only); fi
+    [ $name = tls1 ] && [ "$http" = 2 ] && continue
+    [ $name = tls ] && [ "$http" = 1 ] && continue
+    say "warm calls, TLS (emulator --tls ${extra[*]}, its CA given to every client)"
+    start_emu $name --tls "${extra[@]}" --ca-out "$out/emu-$name/ca.pem"
+    ca=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["emulator"]["ca_file"])' "$creds")
+    token=$("$out/bench_capi" "$lib" "$creds" token)
+    ctl "$base" POST /_emulator/clear '{}' >/dev/null
+    for r in $(seq 1 "$rounds"); do
+      "$out/bench_capi" "$lib" "$creds" warm "$warm_n" "$warm_path" | tag_version | rec warm_${name}_lib
+      "$out/bench_curl" warm "$warm_n" "$base/v1.0$warm_path" "$token" "$ca" | tag_version | rec warm_${name}_curl
+      if [ -x "$venv/bin/python" ]; then
+        "$venv/bin/python" bench/bench_py.py "$creds" "$warm_n" "$warm_path" --token msal | tag_version | rec warm_${name}_py
+      fi
+    done
+    if [ $name = tls ] || [ -z "${tls_creds:-}" ]; then tls_base=$base; tls_creds=$creds; tls_ca=$ca; fi
+  done
+}
+
+if [ "$only" = tls ]; then
+  tls_rows
+  python3 bench/report.py "$out/raw" "$out/results.json" "$out/table.md"
+  cat "$out/table.md"
+  exit 0
+fi
+
 # --- 1. warm request cost ------------------------------------------------------
 say "warm calls, plain http: $rounds rounds x $warm_n GETs of $warm_path"
 start_emu http
@@ -271,16 +317,7 @@ for r in $(seq 1 "$rounds"); do
   "$venv/bin/python" bench/bench_py.py "$creds" "$warm_n" "$warm_path" --token post | rec warm_http_py
 done
 
-say "warm calls, TLS (emulator --tls, its CA given to every client)"
-start_emu tls --tls --ca-out "$out/emu-tls/ca.pem"
-ca=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["emulator"]["ca_file"])' "$creds")
-token=$("$out/bench_capi" "$lib" "$creds" token)
-for r in $(seq 1 "$rounds"); do
-  "$out/bench_capi" "$lib" "$creds" warm "$warm_n" "$warm_path" | rec warm_tls_lib
-  "$out/bench_curl" warm "$warm_n" "$base/v1.0$warm_path" "$token" "$ca" | rec warm_tls_curl
-  "$venv/bin/python" bench/bench_py.py "$creds" "$warm_n" "$warm_path" --token msal | rec warm_tls_py
-done
-tls_base=$base; tls_creds=$creds; tls_ca=$ca
+tls_rows
 
 # --- 2. cold start ---------------------------------------------------------------
 say "cold start ($rounds runs each)"

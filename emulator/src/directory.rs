@@ -14,14 +14,38 @@ pub const R_APP: &[&str] = &["Application.Read.All", "Application.ReadWrite.All"
 
 pub const R_ORG: &[&str] = &["Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
 
+/// A `$count` segment's answer: the number as text/plain. Graph serves `$count` segments on
+/// directory collections only as an advanced query (ConsistencyLevel: eventual), else 400.
+pub(crate) fn count_segment(ctx: &Ctx, n: impl FnOnce() -> Result<u64, Resp>) -> Resp {
+    if !eventual(ctx) {
+        return ctx.err(400, "Request_BadRequest", "$count is not currently supported.");
+    }
+    match n() {
+        Ok(n) => Resp { status: 200, headers: vec![("Content-Type".into(), "text/plain".into())], body: n.to_string().into_bytes() },
+        Err(r) => r,
+    }
+}
+
 pub(crate) fn groups_route(sh: &Shared, ctx: &Ctx, m: &str, segs: &[String], l: &[&str], q: &Q) -> Resp {
     if m != "GET" {
         return method_not_allowed(ctx);
     }
     let find = |id: &str| (0..GROUPS.len()).find(|g| group_id(*g).eq_ignore_ascii_case(id));
+    const GROUP_FILTERABLE: &[&str] = &["id", "displayName", "mail", "mailNickname", "securityEnabled", "mailEnabled", "groupTypes", "visibility"];
     match l {
+        ["groups", "$count"] => count_segment(ctx, || {
+            let filter = dir_filter(ctx, q, "Group", GROUP_FILTERABLE)?;
+            Ok((0..GROUPS.len()).map(group_json).filter(|g| filter.as_ref().map(|f| odata::eval(f, g)).unwrap_or(true)).count() as u64)
+        }),
+        ["groups", _, "members" | "transitivemembers", "$count"] => {
+            let Some(g) = find(&segs[1]) else { return not_found_dir(ctx, &segs[1]) };
+            count_segment(ctx, || {
+                let t = lock(&sh.tenant);
+                Ok((0..t.dir.total).filter(|&i| group_has_member(g, i) && t.dir.get(i).is_some()).count() as u64)
+            })
+        }
         ["groups"] => {
-            let filter = match dir_filter(ctx, q, "Group", &["id", "displayName", "mail", "mailNickname", "securityEnabled", "mailEnabled", "groupTypes", "visibility"]) {
+            let filter = match dir_filter(ctx, q, "Group", GROUP_FILTERABLE) {
                 Ok(f) => f,
                 Err(r) => return r,
             };
@@ -100,9 +124,14 @@ pub(crate) fn apps_route(sh: &Shared, ctx: &Ctx, m: &str, segs: &[String], l: &[
         return method_not_allowed(ctx);
     }
     let apps: Vec<Value> = lock(&sh.tenant).apps.iter().map(|a| a.to_json()).collect();
+    const APP_FILTERABLE: &[&str] = &["id", "appId", "displayName", "signInAudience", "publisherDomain"];
     match l {
+        ["applications", "$count"] => count_segment(ctx, || {
+            let filter = dir_filter(ctx, q, "Application", APP_FILTERABLE)?;
+            Ok(apps.iter().filter(|a| filter.as_ref().map(|f| odata::eval(f, a)).unwrap_or(true)).count() as u64)
+        }),
         ["applications"] => {
-            let filter = match dir_filter(ctx, q, "Application", &["id", "appId", "displayName", "signInAudience", "publisherDomain"]) {
+            let filter = match dir_filter(ctx, q, "Application", APP_FILTERABLE) {
                 Ok(f) => f,
                 Err(r) => return r,
             };

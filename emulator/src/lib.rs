@@ -13,6 +13,7 @@ mod mailbox;
 mod odata;
 mod outlook;
 mod query;
+mod record;
 mod routing;
 mod sites;
 mod users;
@@ -62,6 +63,13 @@ pub struct Options {
     /// instead of the generated one.
     pub app_cert_pem: Option<String>,
     pub app_key_pem: Option<String>,
+    /// Append every JSON Graph response body (with its method, route and status) to a file in
+    /// this directory, for a schema check afterwards (emulator/tests/recorded_bodies.rs).
+    /// Defaults to the MSGRAPH_EMULATOR_RECORD_DIR environment variable.
+    pub record_dir: Option<std::path::PathBuf>,
+    /// Serve HTTP/1.1 only: TLS offers only ALPN http/1.1, clear text refuses h2 prior knowledge
+    /// (for comparing a client over HTTP/1.1 and HTTP/2, tools/bench.sh).
+    pub http1_only: bool,
 }
 
 impl Default for Options {
@@ -76,6 +84,8 @@ impl Default for Options {
             latency_ms: 0,
             app_cert_pem: None,
             app_key_pem: None,
+            http1_only: false,
+            record_dir: std::env::var_os("MSGRAPH_EMULATOR_RECORD_DIR").filter(|d| !d.is_empty()).map(std::path::PathBuf::from),
         }
     }
 }
@@ -92,7 +102,7 @@ pub struct Emulator {
 
 type TlsConfig = Arc<tokio_rustls::rustls::ServerConfig>;
 
-fn tls_setup() -> io::Result<(TlsConfig, String)> {
+fn tls_setup(http1_only: bool) -> io::Result<(TlsConfig, String)> {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
     use tokio_rustls::rustls;
     let e = |x: rcgen::Error| io::Error::other(x.to_string());
@@ -117,7 +127,7 @@ fn tls_setup() -> io::Result<(TlsConfig, String)> {
         .with_no_client_auth()
         .with_single_cert(chain, pk)
         .map_err(io::Error::other)?;
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    cfg.alpn_protocols = if http1_only { vec![b"http/1.1".to_vec()] } else { vec![b"h2".to_vec(), b"http/1.1".to_vec()] };
     Ok((Arc::new(cfg), ca.pem()))
 }
 
@@ -136,7 +146,7 @@ impl Emulator {
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
         let (tls, ca_pem) = if opts.tls {
-            let (c, p) = tls_setup()?;
+            let (c, p) = tls_setup(opts.http1_only)?;
             (Some(c), Some(p))
         } else {
             (None, None)
@@ -171,6 +181,9 @@ impl Emulator {
             load: Arc::new(Mutex::new(chaos::MailboxLoad::default())),
             rng_counter: AtomicU64::new(0),
             latency_counter: AtomicU64::new(0),
+            conn_serial: AtomicU64::new(0),
+            http1_only: opts.http1_only,
+            record: opts.record_dir.as_deref().and_then(|d| record::Recorder::new(d, port)),
         });
         shared.reset_faults();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("msgraph-emulator-worker").enable_all().build()?;
@@ -286,6 +299,21 @@ impl Emulator {
     pub fn fail_next(&self, n: u32, status: u16, retry_after: Option<&str>) {
         lock(&self.shared.faults).fail = state::Countdown { remaining: n, status, retry_after: retry_after.map(String::from) };
     }
+    /// HTTP/2: reset the next `n` Graph or token streams with RST_STREAM(REFUSED_STREAM), before
+    /// processing them (RFC 9113 §8.7: the client may send them again). HTTP/1.1 requests
+    /// pass and do not count down.
+    pub fn refuse_streams_next(&self, n: u32) {
+        lock(&self.shared.faults).refuse_stream = state::Countdown { remaining: n, status: 0, retry_after: None };
+    }
+    /// HTTP/2: after each of the next `n` Graph or token streams, shut its connection down with
+    /// a graceful GOAWAY (NO_ERROR; last-stream-id = the last stream the server took). With
+    /// `unprocessed`, the triggering stream itself is not processed but reset with
+    /// REFUSED_STREAM, as a stream above the last-stream-id would be. HTTP/1.1 requests pass.
+    pub fn goaway_next(&self, n: u32, unprocessed: bool) {
+        let mut f = lock(&self.shared.faults);
+        f.goaway = state::Countdown { remaining: n, status: 0, retry_after: None };
+        f.goaway_unprocessed = unprocessed;
+    }
     /// Fail the next `n` token requests with `status` (AADSTS-shaped body).
     pub fn fail_token_next(&self, n: u32, status: u16) {
         lock(&self.shared.faults).fail_token = state::Countdown { remaining: n, status, retry_after: None };
@@ -380,16 +408,50 @@ impl Drop for Emulator {
     }
 }
 
+/// One accepted connection: its id in the request log, and the signal that sends it a GOAWAY.
+#[derive(Clone)]
+struct Conn {
+    id: u64,
+    goaway: Arc<tokio::sync::Notify>,
+    /// notified once the GOAWAY is queued, so the stream that asked for it answers after it
+    goaway_queued: Arc<tokio::sync::Notify>,
+}
+
 async fn serve_conn<S>(sh: Arc<Shared>, stream: S)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let svc = hyper::service::service_fn(move |req| handle(sh.clone(), req));
+    let conn = Conn { id: sh.conn_serial.fetch_add(1, Ordering::Relaxed) + 1, goaway: Arc::new(tokio::sync::Notify::new()), goaway_queued: Arc::new(tokio::sync::Notify::new()) };
+    lock(&sh.stats).connections += 1;
+    let goaway = conn.goaway.clone();
+    let queued = conn.goaway_queued.clone();
+    let http1_only = sh.http1_only;
+    let svc = hyper::service::service_fn(move |req| handle(sh.clone(), conn.clone(), req));
     // HTTP/1.1, and HTTP/2 (ALPN h2 under TLS, prior knowledge in clear text), as Graph's front door serves both.
     let mut b = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    if http1_only {
+        b = b.http1_only();
+    }
     b.http1().keep_alive(true);
     b.http2().max_concurrent_streams(100);
-    let _ = b.serve_connection(TokioIo::new(stream), svc).await;
+    let served = b.serve_connection(TokioIo::new(stream), svc);
+    tokio::pin!(served);
+    tokio::select! {
+        _ = served.as_mut() => return,
+        _ = goaway.notified() => {}
+    }
+    // GOAWAY (NO_ERROR): streams already taken are answered, new ones go to a new connection.
+    served.as_mut().graceful_shutdown();
+    queued.notify_one();
+    let _ = served.await;
+}
+
+type ServiceError = Box<dyn std::error::Error + Send + Sync>;
+
+/// hyper answers a service error on an HTTP/2 stream with RST_STREAM carrying the h2 reason
+/// found in the error (INTERNAL_ERROR for any other error).
+fn refused_stream() -> ServiceError {
+    Box::new(h2::Error::from(h2::Reason::REFUSED_STREAM))
 }
 
 type Body = http_body_util::combinators::BoxBody<Bytes, io::Error>;
@@ -462,9 +524,10 @@ fn not_found(path: &str) -> Resp {
     Resp::json(404, &json!({"error": {"code": "NotFound", "message": format!("No emulated endpoint at '{path}'.")}})).header("Content-Type", "application/json; charset=utf-8")
 }
 
-async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, io::Error> {
+async fn handle(sh: Arc<Shared>, conn: Conn, req: Request<Incoming>) -> Result<Response<Body>, ServiceError> {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
+    let is_h2 = req.version() == hyper::Version::HTTP_2;
     let http_version = format!("{:?}", req.version());
     let path_q = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
     let (path, raw_query) = match path_q.split_once('?') {
@@ -484,6 +547,41 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body
     };
     if path.starts_with("/_emulator") {
         return Ok(to_hyper(control(&sh, &method, &path, &body)));
+    }
+    // HTTP/2 faults: a refused stream (not processed), or a GOAWAY on this connection.
+    let (refuse, goaway) = if is_h2 {
+        let mut f = lock(&sh.faults);
+        let refuse = f.refuse_stream.take().is_some();
+        let goaway = if refuse { None } else { f.goaway.take().map(|_| f.goaway_unprocessed) };
+        (refuse, goaway)
+    } else {
+        (false, None)
+    };
+    if goaway.is_some() {
+        lock(&sh.stats).goaways += 1;
+        conn.goaway.notify_one();
+        // h2 sends a queued GOAWAY before further frames: the client learns of it before this
+        // stream's answer, so its next request goes to a new connection.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), conn.goaway_queued.notified()).await;
+    }
+    if refuse || goaway == Some(true) {
+        lock(&sh.stats).refused_streams += 1;
+        push_log(&sh, RecordedRequest {
+            method,
+            path: path_q,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            status: 0,
+            at_ms: sh.start.elapsed().as_millis() as u64,
+            body_len: body.len(),
+            host,
+            duration_ms: started.elapsed().as_millis() as u64,
+            http_version,
+            connection_id: conn.id,
+            wire_fault: Some(if refuse { "refused_stream" } else { "goaway_unprocessed" }.into()),
+            client_auth: None,
+        });
+        return Err(refused_stream());
     }
     let base = format!("{}://{}", sh.scheme, host);
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
@@ -568,31 +666,44 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body
     if sh.log_stderr.load(Ordering::Relaxed) {
         eprintln!("{method} {path_q} -> {status} ({dur} ms)");
     }
-    {
-        let mut log = lock(&sh.log);
-        if log.len() >= state::LOG_CAP {
-            log.pop_front();
-        }
-        log.push_back(RecordedRequest {
-            method,
-            path: path_q,
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-            status,
-            at_ms: sh.start.elapsed().as_millis() as u64,
-            body_len: body.len(),
-            host,
-            duration_ms: dur,
-            http_version,
-            client_auth,
-        });
+    if let (Some(rec), true, chaos::Wire::Normal) = (&sh.record, is_graph, &wire) {
+        rec.record(&method, &path_q, &body, &resp);
     }
+    push_log(&sh, RecordedRequest {
+        method,
+        path: path_q,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        status,
+        at_ms: sh.start.elapsed().as_millis() as u64,
+        body_len: body.len(),
+        host,
+        duration_ms: dur,
+        http_version,
+        connection_id: conn.id,
+        wire_fault: match wire {
+            chaos::Wire::Reset => Some("reset".into()),
+            chaos::Wire::Stall(_) => Some("stall".into()),
+            chaos::Wire::Truncate => Some("truncate".into()),
+            chaos::Wire::Malformed => Some("malformed".into()),
+            chaos::Wire::Normal => goaway.map(|_| "goaway".into()),
+        },
+        client_auth,
+    });
     if wire == chaos::Wire::Reset {
-        // hyper closes the connection without writing a response
-        return Err(io::Error::new(io::ErrorKind::ConnectionReset, "emulated connection reset"));
+        // hyper closes the connection without writing a response (HTTP/2: RST_STREAM INTERNAL_ERROR)
+        return Err(Box::new(io::Error::new(io::ErrorKind::ConnectionReset, "emulated connection reset")));
     }
     let resp = if gzip_ok && wire == chaos::Wire::Normal { gzip(resp) } else { resp };
     Ok(to_hyper_with(resp, wire))
+}
+
+fn push_log(sh: &Shared, r: RecordedRequest) {
+    let mut log = lock(&sh.log);
+    if log.len() >= state::LOG_CAP {
+        log.pop_front();
+    }
+    log.push_back(r);
 }
 
 /// Compress a response body for a client that asked for gzip (Accept-Encoding), as Graph does.
@@ -647,6 +758,8 @@ fn apply_faults(sh: &Shared, v: &Value) -> Result<(), String> {
         "random_faults",
         "latency_range",
         "expire_delta_tokens",
+        "refuse_stream_next",
+        "goaway_next",
     ];
     if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(format!("unknown fault '{k}'"));
@@ -656,6 +769,13 @@ fn apply_faults(sh: &Shared, v: &Value) -> Result<(), String> {
     let fail = o.get("fail_next").map(|x| countdown(x, 503)).transpose()?;
     let fail_token = o.get("fail_token_next").map(|x| countdown(x, 503)).transpose()?;
     let batch = o.get("throttle_batch_items").map(|x| countdown(x, 429)).transpose()?;
+    let refuse = o.get("refuse_stream_next").map(|x| countdown(x, 0)).transpose()?;
+    let goaway = o.get("goaway_next").map(|x| countdown(x, 0)).transpose()?;
+    let goaway_unprocessed = match o.get("goaway_next").and_then(|x| x.get("unprocessed")) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err("'goaway_next.unprocessed' must be true or false".into()),
+    };
     let latency = match o.get("latency_ms") {
         None => None,
         Some(x) => Some(x.as_u64().ok_or("'latency_ms' must be an integer")?),
@@ -736,6 +856,13 @@ fn apply_faults(sh: &Shared, v: &Value) -> Result<(), String> {
     }
     if let Some(c) = batch {
         f.batch_item_throttle = c;
+    }
+    if let Some(c) = refuse {
+        f.refuse_stream = c;
+    }
+    if let Some(c) = goaway {
+        f.goaway = c;
+        f.goaway_unprocessed = goaway_unprocessed;
     }
     if let Some(l) = latency {
         f.latency_ms = l;

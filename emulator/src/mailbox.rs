@@ -393,4 +393,31 @@ pub fn merge(target: &mut Value, patch: &Map<String, Value>) {
             }
         }
     }
+    canonical_enums(t);
+}
+
+/// Graph reads enum values case-insensitively and answers with the schema's spelling
+/// ("Text" in a request → "text" in every answer; found by the recorded-body schema check).
+fn canonical_enums(t: &mut Map<String, Value>) {
+    const ENUMS: &[(&str, &[&str])] = &[
+        ("importance", &["low", "normal", "high"]),
+        ("sensitivity", &["normal", "personal", "private", "confidential"]),
+        ("showAs", &["free", "tentative", "busy", "oof", "workingElsewhere", "unknown"]),
+        ("status", &["notStarted", "inProgress", "completed", "waitingOnOthers", "deferred"]),
+    ];
+    let fix = |v: &mut Value, members: &[&str]| {
+        if let Some(m) = v.as_str().and_then(|s| members.iter().find(|m| m.eq_ignore_ascii_case(s))) {
+            *v = json!(m);
+        }
+    };
+    for (k, members) in ENUMS {
+        if let Some(v) = t.get_mut(*k) {
+            fix(v, members);
+        }
+    }
+    for k in ["body", "uniqueBody"] {
+        if let Some(v) = t.get_mut(k).and_then(|b| b.get_mut("contentType")) {
+            fix(v, &["text", "html"]);
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! msgraph-emulator [--bind 127.0.0.1] [--port 0] [--tls] [--ca-out FILE] [--users N]
+//! msgraph-emulator [--bind 127.0.0.1] [--port 0] [--tls] [--http1-only] [--ca-out FILE] [--users N]
 //!                  [--port-file FILE] [--credentials-out FILE] [--quiet]
 //!                  [--cert FILE --key FILE] [--cert-out DIR] [--faults FILE|JSON]
 
@@ -7,7 +7,7 @@ use std::io::Write;
 use std::net::IpAddr;
 
 fn usage() -> ! {
-    eprintln!("usage: msgraph-emulator [--bind 127.0.0.1] [--port 0] [--tls] [--ca-out FILE] [--users N] [--port-file FILE] [--credentials-out FILE] [--quiet] [--cert FILE --key FILE] [--cert-out DIR] [--faults FILE|JSON]");
+    eprintln!("usage: msgraph-emulator [--bind 127.0.0.1] [--port 0] [--tls] [--http1-only] [--ca-out FILE] [--users N] [--port-file FILE] [--credentials-out FILE] [--quiet] [--cert FILE --key FILE] [--cert-out DIR] [--faults FILE|JSON]");
     std::process::exit(2);
 }
 
@@ -58,6 +58,7 @@ fn main() {
             "--port" => opts.port = val("--port").parse().unwrap_or_else(|_| usage()),
             "--users" => opts.users = val("--users").parse().unwrap_or_else(|_| usage()),
             "--tls" => opts.tls = true,
+            "--http1-only" => opts.http1_only = true,
             "--ca-out" => ca_out = Some(val("--ca-out")),
             "--port-file" => port_file = Some(val("--port-file")),
             "--credentials-out" => creds_out = Some(val("--credentials-out")),

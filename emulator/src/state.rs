@@ -43,6 +43,12 @@ pub struct Stats {
     pub slowed: u64,
     /// delta requests answered 410/400 because delta tokens were expired
     pub expired_delta_tokens: u64,
+    /// connections accepted (TCP, after TLS when TLS is on)
+    pub connections: u64,
+    /// HTTP/2 streams reset with REFUSED_STREAM (refuse_stream_next), unprocessed
+    pub refused_streams: u64,
+    /// HTTP/2 connections sent a graceful GOAWAY (goaway_next)
+    pub goaways: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -63,6 +69,13 @@ pub struct RecordedRequest {
     pub duration_ms: u64,
     /// HTTP version of the request: "HTTP/1.1" or "HTTP/2.0"
     pub http_version: String,
+    /// the connection the request came on (1, 2, ... in accept order): requests sharing an
+    /// HTTP/2 connection (or a kept-alive HTTP/1.1 one) share this id
+    pub connection_id: u64,
+    /// a wire-level fault instead of (or after) the answer: "refused_stream", "goaway",
+    /// "goaway_unprocessed", "reset", "stall", "truncate", "malformed"
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wire_fault: Option<String>,
     /// token requests that got a token: "client_secret", "client_assertion:PS256" or "client_assertion:RS256"
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_auth: Option<String>,
@@ -119,6 +132,15 @@ pub struct Faults {
     pub delta_generation: u64,
     /// error code for expired Outlook delta tokens: None = "syncStateNotFound", or "resyncRequired"
     pub expired_outlook_delta_code: Option<String>,
+    /// HTTP/2 only: reset the next Graph/token streams with RST_STREAM(REFUSED_STREAM) before
+    /// processing them (HTTP/1.1 requests do not count down)
+    pub refuse_stream: Countdown,
+    /// HTTP/2 only: after the next Graph/token streams, shut their connection down with a
+    /// graceful GOAWAY (NO_ERROR, last-stream-id = the last stream taken)
+    pub goaway: Countdown,
+    /// with `goaway`: the triggering stream itself is left unprocessed (reset REFUSED_STREAM),
+    /// as a stream above the GOAWAY's last-stream-id is
+    pub goaway_unprocessed: bool,
 }
 
 pub struct Shared {
@@ -144,6 +166,12 @@ pub struct Shared {
     pub load: std::sync::Arc<Mutex<crate::chaos::MailboxLoad>>,
     pub rng_counter: AtomicU64,
     pub latency_counter: AtomicU64,
+    /// connection ids handed out (RecordedRequest::connection_id)
+    pub conn_serial: AtomicU64,
+    /// Options::http1_only
+    pub http1_only: bool,
+    /// MSGRAPH_EMULATOR_RECORD_DIR: every JSON response body is appended here with its route
+    pub record: Option<crate::record::Recorder>,
 }
 
 pub const LOG_CAP: usize = 100_000;

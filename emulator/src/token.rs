@@ -195,6 +195,8 @@ fn issue(sh: &Shared, method: &str, tenant: &str, token_url: &str, headers: &[(S
         let bad = scopes.iter().find(|s| !graph_scope(s)).copied().unwrap_or(scope);
         return Err(aad(400, "invalid_scope", 70011, format!("The provided value for the input parameter 'scope' is not valid. The scope {bad} is not valid.")));
     }
+    // Entra puts the resource as the scope named it: the appId form gives aud = the appId.
+    let aud = if scopes[0].eq_ignore_ascii_case(GRAPH_APPID_SCOPE) { GRAPH_APP_ID } else { GRAPH_AUDIENCE };
     let assertion = get("client_assertion");
     let secret = get("client_secret").map(|s| s.to_string()).or_else(|| basic.as_ref().map(|b| b.1.clone()));
     let now = now_secs();
@@ -211,7 +213,7 @@ fn issue(sh: &Shared, method: &str, tenant: &str, token_url: &str, headers: &[(S
             return Err(aad(400, "invalid_request", 700025, "Client assertion type is missing or invalid.".into()));
         }
         let alg = check_assertion(sh, &app.app_id, a, token_url, now)?;
-        return Ok(issue_token(sh, &app, now, &format!("client_assertion:{alg}")));
+        return Ok(issue_token(sh, &app, now, &format!("client_assertion:{alg}"), aud));
     }
     let Some(secret) = secret else {
         return Err(aad(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".into()));
@@ -236,17 +238,17 @@ fn issue(sh: &Shared, method: &str, tenant: &str, token_url: &str, headers: &[(S
         }
         Some(_) => {}
     }
-    Ok(issue_token(sh, &app, now, "client_secret"))
+    Ok(issue_token(sh, &app, now, "client_secret", aud))
 }
 
 /// Issue a token for `app` (the credential was checked). `method` is recorded in stats and the log.
-fn issue_token(sh: &Shared, app: &crate::data::AppReg, now: i64, method: &str) -> Resp {
+fn issue_token(sh: &Shared, app: &crate::data::AppReg, now: i64, method: &str, aud: &str) -> Resp {
     let (lifetime, refresh_in) = {
         let f = lock(&sh.faults);
         (f.token_lifetime_secs, f.refresh_in_secs)
     };
     let serial = sh.next_serial();
-    let jwt = mint(sh, &app.app_id, &app.display_name, &app.sp_object_id, &app.roles, now, lifetime, serial);
+    let jwt = mint_for(sh, aud, &app.app_id, &app.display_name, &app.sp_object_id, &app.roles, now, lifetime, serial);
     {
         let mut st = lock(&sh.stats);
         st.tokens_issued += 1;
@@ -371,14 +373,24 @@ fn check_assertion(sh: &Shared, client_id: &str, jwt: &str, token_url: &str, now
     Ok(alg)
 }
 
+/// Graph's resource URI, the usual `aud` of a Graph token.
+pub const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
+/// Graph's appId, the `aud` when the scope named Graph in its appId form.
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
 #[allow(clippy::too_many_arguments)]
 pub fn mint(sh: &Shared, app_id: &str, name: &str, oid: &str, roles: &[String], now: i64, lifetime: u64, serial: u64) -> String {
+    mint_for(sh, GRAPH_AUDIENCE, app_id, name, oid, roles, now, lifetime, serial)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn mint_for(sh: &Shared, aud: &str, app_id: &str, name: &str, oid: &str, roles: &[String], now: i64, lifetime: u64, serial: u64) -> String {
     use rand::Rng;
     let header = json!({"typ": "JWT", "alg": "HS256"});
     let mut uti = serial.to_le_bytes().to_vec();
     uti.extend_from_slice(&rand::thread_rng().gen::<[u8; 8]>());
     let claims = json!({
-        "aud": "https://graph.microsoft.com",
+        "aud": aud,
         "iss": format!("https://sts.windows.net/{TENANT_ID}/"),
         "iat": now,
         "nbf": now,
@@ -448,7 +460,7 @@ pub fn validate(sh: &Shared, auth: Option<&str>) -> Result<AppIdentity, &'static
         Some(sig) if sig == expect => {}
         _ => return Err("Invalid signature."),
     }
-    if claims["aud"] != "https://graph.microsoft.com" && claims["aud"] != "00000003-0000-0000-c000-000000000000" {
+    if claims["aud"] != GRAPH_AUDIENCE && claims["aud"] != GRAPH_APP_ID {
         return Err("Access token validation failure. Invalid audience.");
     }
     if claims["tid"] != TENANT_ID {

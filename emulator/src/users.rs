@@ -65,6 +65,11 @@ pub(crate) fn users_route(sh: &Shared, ctx: &Ctx, app: &AppIdentity, m: &str, se
         (_, ["users"]) | (_, ["users", "delta" | "$count"]) => method_not_allowed(ctx),
         (_, ["users", _]) => {
             let key = &segs[1];
+            if matches!(m, "PATCH" | "DELETE") && ctx.hdr("if-match").is_some() {
+                // Graph v1.0 directory objects carry no @odata.etag; whether Graph checks or
+                // ignores an If-Match on them is not emulated either way.
+                return ctx.err(501, "NotImplemented", "If-Match on directory objects is not emulated by msgraph-emulator (Graph v1.0 directory objects carry no etag).");
+            }
             match m {
                 "GET" => {
                     if !app.has_any(R_USER_READ) {

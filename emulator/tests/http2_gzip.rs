@@ -61,3 +61,49 @@ fn gzip_only_when_asked() {
     let (h, _) = raw_get(&emu, &tok, "/users?$top=1", Some("identity"));
     assert!(!h.contains("content-encoding"), "{h}");
 }
+
+/// The HTTP/2 faults from the control surface: a refused stream is seen by the client's HTTP
+/// stack (which resends it), a GOAWAY moves the next request to a new connection, and
+/// HTTP/1.1 requests neither trip nor count down the faults.
+#[test]
+fn h2_refused_stream_and_goaway_from_the_control_surface() {
+    let emu = start();
+    let tok = token(&emu);
+    let ctl = |v: Value| reqwest::blocking::Client::new().post(format!("{}/_emulator/faults", emu.base_url())).json(&v).send().unwrap();
+    assert_eq!(ctl(serde_json::json!({"goaway_next": {"count": 1, "unprocessed": "yes"}})).status().as_u16(), 400);
+    assert_eq!(ctl(serde_json::json!({"refuse_stream_next": {"count": 1}})).status().as_u16(), 200);
+    // HTTP/1.1: not refused, the countdown stays
+    let h1 = reqwest::blocking::Client::builder().no_proxy().http1_only().build().unwrap();
+    assert_eq!(h1.get(format!("{}/users?$top=1", emu.graph_base_url())).bearer_auth(&tok).send().unwrap().status().as_u16(), 200);
+    assert_eq!(emu.faults().refuse_stream.remaining, 1);
+    let c = reqwest::blocking::Client::builder().no_proxy().http2_prior_knowledge().build().unwrap();
+    emu.clear_log();
+    let r = c.get(format!("{}/users?$top=2", emu.graph_base_url())).bearer_auth(&tok).send().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let log = emu.requests();
+    assert_eq!(log.iter().map(|r| (r.status, r.wire_fault.clone())).collect::<Vec<_>>(), vec![(0, Some("refused_stream".into())), (200, None)]);
+    assert_eq!(emu.stats().refused_streams, 1);
+    // GOAWAY after an answer: the next request comes on a new connection
+    assert_eq!(ctl(serde_json::json!({"goaway_next": {"count": 1}})).status().as_u16(), 200);
+    emu.clear_log();
+    for _ in 0..2 {
+        assert_eq!(c.get(format!("{}/users?$top=1", emu.graph_base_url())).bearer_auth(&tok).send().unwrap().status().as_u16(), 200);
+    }
+    let log = emu.requests();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].wire_fault.as_deref(), Some("goaway"));
+    assert_ne!(log[0].connection_id, log[1].connection_id);
+    assert_eq!(emu.stats().goaways, 1);
+}
+
+#[test]
+fn http1_only_mode_offers_no_h2() {
+    let emu = Emulator::start(Options { tls: true, http1_only: true, ..Options::default() }).unwrap();
+    let c = tls_client(&emu);
+    let form = [("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET), ("scope", "https://graph.microsoft.com/.default"), ("grant_type", "client_credentials")];
+    let r = c.post(emu.token_url()).form(&form).send().unwrap();
+    assert_eq!((r.version(), r.status().as_u16()), (reqwest::Version::HTTP_11, 200));
+    let clear = Emulator::start(Options { http1_only: true, ..Options::default() }).unwrap();
+    let pk = reqwest::blocking::Client::builder().no_proxy().http2_prior_knowledge().build().unwrap();
+    assert!(pk.get(format!("{}/users", clear.graph_base_url())).send().is_err(), "h2 prior knowledge refused");
+}

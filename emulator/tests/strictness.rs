@@ -149,10 +149,27 @@ fn prefer_headers_applied_and_echoed() {
     let (a, b) = (&utc["value"][0]["start"], &tokyo["value"][0]["start"]);
     assert_eq!((a["timeZone"].as_str(), b["timeZone"].as_str()), (Some("UTC"), Some("Tokyo Standard Time")));
     assert_ne!(a["dateTime"], b["dateTime"]);
-    // a zone with daylight saving is not emulated: UTC times, preference not echoed as applied
-    let (_, h, berlin) = req(&emu, &t, "GET", &path, &[("Prefer", "outlook.timezone=\"W. Europe Standard Time\"")], None);
+    // zones with daylight saving: the offset in force at each instant (EU and US rules)
+    let ev = serde_json::json!({"subject": "summer", "start": {"dateTime": "2026-07-01T10:00:00", "timeZone": "UTC"}, "end": {"dateTime": "2026-07-01T11:00:00", "timeZone": "UTC"}});
+    let (s, _, created) = req(&emu, &t, "POST", &format!("/users/{id}/events"), &[], Some(&ev));
+    assert_eq!(s, 201, "{created}");
+    let ev = serde_json::json!({"subject": "winter", "start": {"dateTime": "2026-12-01T10:00:00", "timeZone": "UTC"}, "end": {"dateTime": "2026-12-01T11:00:00", "timeZone": "UTC"}});
+    let (s, _, winter) = req(&emu, &t, "POST", &format!("/users/{id}/events"), &[], Some(&ev));
+    assert_eq!(s, 201, "{winter}");
+    for (zone, summer, dec) in [("W. Europe Standard Time", "2026-07-01T12:00:00", "2026-12-01T11:00:00"), ("Pacific Standard Time", "2026-07-01T03:00:00", "2026-12-01T02:00:00"), ("AUS Eastern Standard Time", "2026-07-01T20:00:00", "2026-12-01T21:00:00")] {
+        let pref = format!("outlook.timezone=\"{zone}\"");
+        for (ev, want) in [(&created, summer), (&winter, dec)] {
+            let (s, h, got) = req(&emu, &t, "GET", &format!("/users/{id}/events/{}", ev["id"].as_str().unwrap()), &[("Prefer", &pref)], None);
+            assert_eq!(s, 200, "{got}");
+            assert_eq!(h["preference-applied"], pref.as_str());
+            assert_eq!(got["start"]["timeZone"], zone);
+            assert!(got["start"]["dateTime"].as_str().unwrap().starts_with(want), "{zone}: {} (want {want})", got["start"]);
+        }
+    }
+    // a zone not in the table is not emulated: UTC times, preference not echoed as applied
+    let (_, h, mars) = req(&emu, &t, "GET", &path, &[("Prefer", "outlook.timezone=\"Mars Standard Time\"")], None);
     assert!(h.get("preference-applied").is_none());
-    assert_eq!(berlin["value"][0]["start"], *a);
+    assert_eq!(mars["value"][0]["start"], *a);
     let (_, h, msgs) = req(&emu, &t, "GET", &format!("/users/{id}/messages?$top=5"), &[("Prefer", "outlook.body-content-type=\"text\"")], None);
     assert_eq!(h["preference-applied"], "outlook.body-content-type=\"text\"");
     for m in msgs["value"].as_array().unwrap() {

@@ -11,6 +11,14 @@ use serde_json::{json, Value};
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn mail(sh: &Shared, ctx: &Ctx, idx: usize, m: &str, rest: &[&str], rs: &[String], q: &Q, body: &[u8], uctx: &str, upath: &str) -> Resp {
+    // `…/messages/$count` (Outlook: no ConsistencyLevel needed; $filter applies): text/plain
+    let count = |folder: Option<usize>| -> Resp {
+        let items: Vec<Value> = mb(sh, idx, |b| b.messages.iter().filter(|msg| folder.map(|f| msg["parentFolderId"] == b.folder_ids[f].as_str()).unwrap_or(true)).cloned().collect());
+        match filter_sort(ctx, q, items) {
+            Ok(i) => Resp { status: 200, headers: vec![("Content-Type".into(), "text/plain".into())], body: i.len().to_string().into_bytes() },
+            Err(r) => r,
+        }
+    };
     let list = |folder: Option<usize>, context: String, link: String| -> Resp {
         let items = mb(sh, idx, |b| {
             let mut v: Vec<Value> = b
@@ -83,6 +91,7 @@ pub(crate) fn mail(sh: &Shared, ctx: &Ctx, idx: usize, m: &str, rest: &[&str], r
     match (m, rest) {
         ("GET", ["messages", "delta"]) => delta(None, format!("{upath}/messages/delta")),
         ("GET", ["messages"]) => list(None, format!("{uctx}/messages"), format!("{upath}/messages")),
+        ("GET", ["messages", "$count"]) => count(None),
         (_, ["messages", _]) => one(&rs[1]),
         ("GET", ["mailfolders"]) => {
             let items = mb(sh, idx, |b| b.folders_json());
@@ -98,6 +107,7 @@ pub(crate) fn mail(sh: &Shared, ctx: &Ctx, idx: usize, m: &str, rest: &[&str], r
                 }
                 ("GET", ["messages"]) => list(Some(fi), format!("{uctx}/mailFolders('{}')/messages", rs[1]), format!("{upath}/mailFolders/{}/messages", rs[1])),
                 ("GET", ["messages", "delta"]) => delta(Some(fi), format!("{upath}/mailFolders/{}/messages/delta", rs[1])),
+                ("GET", ["messages", "$count"]) => count(Some(fi)),
                 (_, ["messages", _]) => one(&rs[3]),
                 (_, [x, ..]) if *x != "messages" => bad_segment(ctx, x),
                 _ => method_not_allowed(ctx),

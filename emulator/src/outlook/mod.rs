@@ -65,6 +65,9 @@ pub fn user_sub(sh: &Shared, ctx: &Ctx, app: &AppIdentity, m: &str, segs: &[Stri
             let t = lock(&sh.tenant);
             let Some(idx) = t.dir.resolve(&key) else { return not_found_dir(ctx, &key) };
             drop(t);
+            if rest.get(1) == Some(&"$count") && rest.len() == 2 {
+                return crate::directory::count_segment(ctx, || Ok((0..crate::data::GROUPS.len()).filter(|g| crate::data::group_has_member(*g, idx)).count() as u64));
+            }
             let groups: Vec<Value> = (0..crate::data::GROUPS.len())
                 .filter(|g| crate::data::group_has_member(*g, idx))
                 .map(|g| {
