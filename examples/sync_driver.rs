@@ -59,6 +59,15 @@ fn peak_rss_kib() -> u64 {
     s.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
 }
 
+/// CPU seconds (user + system) this process has used so far.
+fn cpu_s() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let f: Vec<&str> = s.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // fields after the command name: utime is the 12th, stime the 13th
+    (t(11) + t(12)) / 100.0
+}
+
 fn collection_url(c: &Value) -> String {
     let u = c["mailbox"].as_str().unwrap();
     match c["kind"].as_str().unwrap() {
@@ -103,12 +112,17 @@ fn main() {
             }
             let cols_text = Value::from(cols).to_string();
             let t0 = Instant::now();
+            let cpu0 = cpu_s();
+            let mut engine_s = 0.0f64;
             let (mut calls, mut requests, mut batches, mut changes, mut resyncs, mut failed) = (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
             let mut cursor = Value::Null;
             loop {
                 let mut opts = base_opts.clone();
                 opts["cursor"] = cursor;
-                let (s, out) = take(msgraph_sync_round(cs(&cred).as_ptr(), cs(&cols_text).as_ptr(), cs(&opts.to_string()).as_ptr()));
+                let t1 = Instant::now();
+                let h = msgraph_sync_round(cs(&cred).as_ptr(), cs(&cols_text).as_ptr(), cs(&opts.to_string()).as_ptr());
+                engine_s += t1.elapsed().as_secs_f64();
+                let (s, out) = take(h);
                 assert_eq!(s, 200, "{out}");
                 calls += 1;
                 requests += out["summary"]["requests"].as_u64().unwrap_or(0);
@@ -150,7 +164,7 @@ fn main() {
                 cursor = out["cursor"].clone();
             }
             let secs = t0.elapsed().as_secs_f64();
-            println!("{}", json!({"seconds": secs, "calls": calls, "requests": requests, "batches": batches,
+            println!("{}", json!({"seconds": secs, "engine_seconds": engine_s, "cpu_seconds": cpu_s() - cpu0, "calls": calls, "requests": requests, "batches": batches,
                 "changes": changes, "resyncs": resyncs, "failed": failed, "peak_rss_kib": peak_rss_kib()}));
         }
         "mutate" => {
