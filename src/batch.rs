@@ -409,7 +409,8 @@ pub fn run_answers(call: &mut Call, requests_json: &str) -> Result<std::result::
 
 fn execute_answers(call: &mut Call, items: &[Item]) -> std::result::Result<Answers, Error> {
     let index: HashMap<&str, usize> = items.iter().enumerate().map(|(i, it)| (it.id.as_str(), i)).collect();
-    let parallel = call.options.concurrency > 1 && items.iter().all(|it| it.depends_on.is_empty());
+    let independent = items.iter().all(|it| it.depends_on.is_empty());
+    let parallel = call.options.concurrency > 1 && independent;
     let mut done: Vec<Option<Answer>> = (0..items.len()).map(|_| None).collect();
     // The latest 429 answer of each item being retried.
     let mut throttled: Vec<Option<Answer>> = (0..items.len()).map(|_| None).collect();
@@ -424,7 +425,36 @@ fn execute_answers(call: &mut Call, items: &[Item]) -> std::result::Result<Answe
         // for the next round.
         let mut chunks: Vec<Vec<usize>> = Vec::new();
         let mut chunk: Vec<usize> = Vec::new();
-        for &i in &pending {
+        if independent {
+            // No dependencies: Graph runs a batch's items at once, and
+            // Outlook takes at most four of them per mailbox; each item goes
+            // in the first chunk with room for it and for its mailbox.
+            let mut per_mailbox: Vec<HashMap<String, u32>> = Vec::new();
+            let mut first_open = 0;
+            for &i in &pending {
+                let mb = mailbox_of(&items[i].url);
+                while chunks.get(first_open).is_some_and(|c| c.len() == MAX_PER_BATCH) {
+                    first_open += 1;
+                }
+                let fits = |k: usize| {
+                    chunks[k].len() < MAX_PER_BATCH
+                        && mb.as_ref().is_none_or(|m| per_mailbox[k].get(m).copied().unwrap_or(0) < MAILBOX_CONCURRENCY)
+                };
+                let k = match (first_open..chunks.len()).find(|&k| fits(k)) {
+                    Some(k) => k,
+                    None => {
+                        chunks.push(Vec::new());
+                        per_mailbox.push(HashMap::new());
+                        chunks.len() - 1
+                    }
+                };
+                chunks[k].push(i);
+                if let Some(m) = mb {
+                    *per_mailbox[k].entry(m).or_default() += 1;
+                }
+            }
+        }
+        for &i in pending.iter().filter(|_| !independent) {
             let mut blocked = false;
             let mut failed = false;
             for d in &items[i].depends_on {
