@@ -255,11 +255,14 @@ pub fn run(credential: &str, collections_json: &str, options_json: Option<&str>)
         if left == 0 {
             break;
         }
-        // No page may take the call past max_items: as many collections
-        // as the items left allow, each page as large as they leave room
-        // for (up to page_size).
-        let take = left.min(open.len());
-        let page = (left / take).clamp(1, o.page_size);
+        // No page may take the call past max_items (take × page ≤ left).
+        // Pages are at least min(page_size, 10) items while that many are
+        // left: a cap far below collections × page_size then asks fewer
+        // collections per page round instead of one item from each (which
+        // would cost a request per item).
+        let floor = o.page_size.min(10).min(left).max(1);
+        let page = (left / open.len()).clamp(floor, o.page_size);
+        let take = (left / page).clamp(1, open.len());
         let rest = open.split_off(take);
         let now = std::mem::replace(&mut open, rest);
         let reqs: Vec<Value> = now
