@@ -1,8 +1,9 @@
 //! Driver for `bash tools/bench.sh sync`: runs sync rounds through the C
-//! ABI with a file-backed stand-in for the database (items per collection,
-//! then deltaLinks, each written atomically; links only after the items of
-//! the same call), mutates the emulator's mailboxes, and judges the store
-//! against them.
+//! ABI with a file-backed stand-in for the database (each call's changes
+//! appended to a journal as one record and fsync'd, then the deltaLinks
+//! written atomically: links only after the items of the same call; a
+//! record torn by a kill is dropped on the next open), mutates the
+//! emulator's mailboxes, and judges the store against them.
 //!
 //!   sync_driver collections CREDS N OUT          # collections.json for N mailboxes
 //!   sync_driver round CREDS COLS DIR OPTS_JSON   # one whole round; prints a JSON line
@@ -13,8 +14,11 @@ use msgraph::ffi::call::{msgraph_batch, msgraph_request};
 use msgraph::ffi::credential::msgraph_credentials_load;
 use msgraph::ffi::result::*;
 use msgraph::ffi::sync::msgraph_sync_round;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{Seek, SeekFrom, Write};
 use std::ffi::{CStr, CString};
 use std::time::Instant;
 
@@ -54,9 +58,86 @@ fn read_or(path: &str, d: Value) -> Value {
     std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(d)
 }
 
-fn peak_rss_kib() -> u64 {
+fn rss_kib(field: &str) -> u64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    s.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
+    s.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
+}
+
+/// One engine result, its upserts left as the bytes it returned.
+#[derive(Deserialize)]
+struct Out<'a> {
+    complete: bool,
+    #[serde(borrow)]
+    cursor: &'a RawValue,
+    #[serde(borrow)]
+    collections: Vec<OutCol<'a>>,
+    summary: Value,
+}
+
+#[derive(Deserialize)]
+struct OutCol<'a> {
+    index: usize,
+    state: String,
+    resync: bool,
+    #[serde(borrow)]
+    upserts: Vec<&'a RawValue>,
+    removals: Vec<Value>,
+    delta_link: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ItemId {
+    id: String,
+}
+
+type Record<'a> = Vec<(usize, bool, Vec<&'a RawValue>, Vec<String>)>;
+
+/// The stored state: the journal's whole records applied in order (ids per
+/// collection), and the length of its whole records (a record torn by a
+/// kill is not part of the state; its links were never stored).
+fn replay(path: &str) -> (HashMap<usize, HashSet<String>>, u64) {
+    let data = std::fs::read(path).unwrap_or_default();
+    let mut state: HashMap<usize, HashSet<String>> = HashMap::new();
+    let mut good = 0usize;
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        if line.last() != Some(&b'\n') {
+            break;
+        }
+        let Ok(rec) = serde_json::from_slice::<Record>(line) else { break };
+        for (index, resync, upserts, removals) in rec {
+            let set = state.entry(index).or_default();
+            if resync {
+                set.clear();
+            }
+            for u in upserts {
+                set.insert(serde_json::from_str::<ItemId>(u.get()).unwrap().id);
+            }
+            for id in removals {
+                set.remove(&id);
+            }
+        }
+        good += line.len();
+    }
+    (state, good as u64)
+}
+
+/// The journal, cut back to its whole records, open for appending.
+fn open_journal(path: &str) -> std::fs::File {
+    let good = replay(path).1;
+    let f = std::fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(path).unwrap();
+    f.set_len(good).unwrap();
+    let mut f = f;
+    f.seek(SeekFrom::End(0)).unwrap();
+    f
+}
+
+/// CPU seconds (user + system) this process has used so far.
+fn cpu_s() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let f: Vec<&str> = s.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // fields after the command name: utime is the 12th, stime the 13th
+    (t(11) + t(12)) / 100.0
 }
 
 fn collection_url(c: &Value) -> String {
@@ -95,63 +176,73 @@ fn main() {
             let mut cols: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&a[3]).unwrap()).unwrap();
             let dir = &a[4];
             let base_opts: Value = serde_json::from_str(&a[5]).unwrap();
-            let (items_path, links_path) = (format!("{dir}/items.json"), format!("{dir}/links.json"));
-            let mut items = read_or(&items_path, json!({}));
+            let (journal_path, links_path) = (format!("{dir}/journal.jsonl"), format!("{dir}/links.json"));
+            let mut journal = open_journal(&journal_path);
             let mut links = read_or(&links_path, json!({}));
             for (i, c) in cols.iter_mut().enumerate() {
                 c["delta_link"] = links[i.to_string()].clone();
             }
-            let cols_text = Value::from(cols).to_string();
+            let cols_text = cs(&Value::from(cols).to_string());
             let t0 = Instant::now();
+            let cpu0 = cpu_s();
+            let mut engine_s = 0.0f64;
+            let (mut call_peak_kib, mut process_peak_kib) = (0u64, 0u64);
             let (mut calls, mut requests, mut batches, mut changes, mut resyncs, mut failed) = (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
             let mut cursor = Value::Null;
             loop {
                 let mut opts = base_opts.clone();
                 opts["cursor"] = cursor;
-                let (s, out) = take(msgraph_sync_round(cs(&cred).as_ptr(), cs(&cols_text).as_ptr(), cs(&opts.to_string()).as_ptr()));
-                assert_eq!(s, 200, "{out}");
+                // The engine call's own peak: the high-water mark is reset
+                // before it and read after it (Linux clear_refs 5).
+                let _ = std::fs::write("/proc/self/clear_refs", "5");
+                let before = rss_kib("VmRSS:");
+                let t1 = Instant::now();
+                let h = msgraph_sync_round(cs(&cred).as_ptr(), cols_text.as_ptr(), cs(&opts.to_string()).as_ptr());
+                engine_s += t1.elapsed().as_secs_f64();
+                let hwm = rss_kib("VmHWM:");
+                call_peak_kib = call_peak_kib.max(hwm.saturating_sub(before));
+                process_peak_kib = process_peak_kib.max(hwm);
+                assert!(h > 0, "call failed: {h}");
+                assert_eq!(msgraph_result_status(h), 200);
+                let text = unsafe { CStr::from_ptr(msgraph_result_body(h)) }.to_str().unwrap();
+                let out: Out = serde_json::from_str(text).unwrap();
                 calls += 1;
-                requests += out["summary"]["requests"].as_u64().unwrap_or(0);
-                batches += out["summary"]["batches"].as_u64().unwrap_or(0);
-                // Commit the items first …
+                requests += out.summary["requests"].as_u64().unwrap_or(0);
+                batches += out.summary["batches"].as_u64().unwrap_or(0);
+                // Commit the items first (one journal record, fsync'd) …
+                let mut record: Vec<(usize, bool, &[&RawValue], &[Value])> = vec![];
                 let mut new_links = Map::new();
-                for r in out["collections"].as_array().unwrap() {
-                    let key = r["index"].to_string();
-                    if r["state"] == "failed" {
+                for r in &out.collections {
+                    if r.state == "failed" {
                         failed += 1;
                         continue;
                     }
-                    if !items[&key].is_object() || r["resync"] == true {
-                        resyncs += u64::from(r["resync"] == true);
-                        items[&key] = json!({});
-                    }
-                    let set = items[&key].as_object_mut().unwrap();
-                    for u in r["upserts"].as_array().unwrap() {
-                        set.insert(u["id"].as_str().unwrap().to_string(), u.clone());
-                        changes += 1;
-                    }
-                    for id in r["removals"].as_array().unwrap() {
-                        set.remove(id.as_str().unwrap());
-                        changes += 1;
-                    }
-                    if let Some(d) = r["delta_link"].as_str() {
-                        new_links.insert(key, d.into());
+                    resyncs += u64::from(r.resync);
+                    changes += (r.upserts.len() + r.removals.len()) as u64;
+                    record.push((r.index, r.resync, &r.upserts, &r.removals));
+                    if let Some(d) = &r.delta_link {
+                        new_links.insert(r.index.to_string(), d.clone().into());
                     }
                 }
-                write_atomic(&items_path, &items);
+                let mut line = serde_json::to_vec(&record).unwrap();
+                line.push(b'\n');
+                journal.write_all(&line).unwrap();
+                journal.sync_data().unwrap();
                 // … then the links.
                 for (k, v) in new_links {
                     links[k] = v;
                 }
                 write_atomic(&links_path, &links);
-                if out["complete"] == true {
+                let (complete, next) = (out.complete, serde_json::from_str::<Value>(out.cursor.get()).unwrap());
+                msgraph_result_free(h);
+                if complete {
                     break;
                 }
-                cursor = out["cursor"].clone();
+                cursor = next;
             }
             let secs = t0.elapsed().as_secs_f64();
-            println!("{}", json!({"seconds": secs, "calls": calls, "requests": requests, "batches": batches,
-                "changes": changes, "resyncs": resyncs, "failed": failed, "peak_rss_kib": peak_rss_kib()}));
+            println!("{}", json!({"seconds": secs, "engine_seconds": engine_s, "cpu_seconds": cpu_s() - cpu0, "calls": calls, "requests": requests, "batches": batches,
+                "changes": changes, "resyncs": resyncs, "failed": failed, "call_peak_rss_kib": call_peak_kib, "peak_rss_kib": process_peak_kib}));
         }
         "mutate" => {
             let cols: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&a[3]).unwrap()).unwrap();
@@ -192,19 +283,19 @@ fn main() {
         }
         "judge" => {
             let cols: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&a[3]).unwrap()).unwrap();
-            let items = read_or(&format!("{}/items.json", a[4]), json!({}));
+            let items = replay(&format!("{}/journal.jsonl", a[4])).0;
             let reqs: Vec<Value> = cols.iter().enumerate().map(|(i, c)| json!({"id": i.to_string(), "method": "GET", "url": collection_url(c)})).collect();
             let truth = batch(&cred, &reqs);
             let (mut lost, mut duplicated, mut total) = (0usize, 0usize, 0usize);
             for (i, r) in truth.iter().enumerate() {
                 assert_eq!(r["status"], 200, "{r}");
                 let want: BTreeMap<&str, ()> = r["body"]["value"].as_array().unwrap().iter().map(|v| (v["id"].as_str().unwrap(), ())).collect();
-                let have = items[i.to_string()].as_object().cloned().unwrap_or_default();
+                let have = items.get(&i).cloned().unwrap_or_default();
                 total += want.len();
-                lost += want.keys().filter(|k| !have.contains_key(**k)).count();
+                lost += want.keys().filter(|k| !have.contains(**k)).count();
                 // An item stored that the mailbox no longer has (or twice
                 // under one id, which a map cannot hold) counts as duplicated.
-                duplicated += have.keys().filter(|k| !want.contains_key(k.as_str())).count();
+                duplicated += have.iter().filter(|k| !want.contains_key(k.as_str())).count();
             }
             println!("{}", json!({"items": total, "lost": lost, "duplicated": duplicated}));
         }

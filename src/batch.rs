@@ -11,6 +11,8 @@ use crate::retry::{backoff, parse_retry_after};
 use crate::status::*;
 use bytes::Bytes;
 use reqwest::Method;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime};
@@ -115,13 +117,73 @@ fn parse_items(call: &Call, text: &str) -> Result<Vec<Item>> {
     Ok(items)
 }
 
-fn failed_dependency(id: &str) -> Value {
-    json!({"id": id, "status": 424, "headers": {"content-type": "application/json"},
-           "body": {"error": {"code": "FailedDependency", "message": "A request this request depends on failed."}}})
+/// One item's answer: the envelope (id, status, headers) parsed, the body
+/// kept as the bytes Graph sent (error bodies are parsed, to add
+/// `msgraph_reason`, and written again).
+pub struct Answer {
+    /// The item's HTTP status (0 when the answer had none).
+    pub status: u64,
+    /// `{"id","status","headers"}` as Graph sent them.
+    pub head: Map<String, Value>,
+    /// The item's body, verbatim (None when absent or null).
+    pub body: Option<Box<RawValue>>,
 }
 
-fn item_retry_after(resp: &Value) -> Option<Duration> {
-    let headers = resp.get("headers")?.as_object()?;
+impl Answer {
+    fn from_value(v: Value) -> Answer {
+        let mut head = match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        let body = head.remove("body").filter(|b| !b.is_null()).and_then(|b| serde_json::value::to_raw_value(&b).ok());
+        Answer { status: head.get("status").and_then(Value::as_u64).unwrap_or(0), head, body }
+    }
+
+    /// Appends the answer as one JSON object.
+    fn write(&self, out: &mut Vec<u8>) {
+        // A map of strings and values always serializes.
+        let _ = serde_json::to_writer(&mut *out, &self.head);
+        if let Some(b) = &self.body {
+            if out.last() == Some(&b'}') {
+                out.pop();
+                if self.head.is_empty() {
+                    out.extend_from_slice(b"\"body\":");
+                } else {
+                    out.extend_from_slice(b",\"body\":");
+                }
+                out.extend_from_slice(b.get().as_bytes());
+                out.push(b'}');
+            }
+        }
+    }
+}
+
+/// A `$batch` answer with the items' bodies left unparsed.
+#[derive(Deserialize)]
+struct RawBatch {
+    #[serde(default)]
+    responses: Vec<RawItem>,
+}
+
+#[derive(Deserialize)]
+struct RawItem {
+    #[serde(default)]
+    id: Value,
+    #[serde(default)]
+    status: Value,
+    #[serde(default)]
+    headers: Value,
+    #[serde(default)]
+    body: Option<Box<RawValue>>,
+}
+
+fn failed_dependency(id: &str) -> Answer {
+    Answer::from_value(json!({"id": id, "status": 424, "headers": {"content-type": "application/json"},
+           "body": {"error": {"code": "FailedDependency", "message": "A request this request depends on failed."}}}))
+}
+
+fn item_retry_after(resp: &Answer) -> Option<Duration> {
+    let headers = resp.head.get("headers")?.as_object()?;
     let (_, v) = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))?;
     let text = match v {
         Value::String(s) => s.clone(),
@@ -142,7 +204,7 @@ use crate::mailbox::{mailbox_of, MAILBOX_CONCURRENCY};
 /// What one `$batch` call came back with.
 enum ChunkOutcome {
     /// The items' answers, by item index, and the call's headers.
-    Answers(Vec<(usize, Value)>, Vec<(String, String)>),
+    Answers(Vec<(usize, Answer)>, Vec<(String, String)>),
     /// The `$batch` call itself failed: this answer is the result.
     Failed(crate::transport::RawResponse),
 }
@@ -186,29 +248,45 @@ fn send_chunk(call: &mut Call, items: &[Item], index: &HashMap<&str, usize>, chu
     if !(200..300).contains(&resp.status) {
         return Ok(ChunkOutcome::Failed(resp));
     }
-    let doc: Value = serde_json::from_slice(&resp.body)
+    // The items' bodies stay Graph's bytes: only the envelopes are parsed.
+    let doc: RawBatch = serde_json::from_slice(&resp.body)
         .map_err(|_| Error::new(MSGRAPH_ERR_TRANSPORT, "the $batch answer is not valid JSON"))?;
     let mut answers = Vec::with_capacity(chunk.len());
     let mut answered = HashSet::new();
-    if let Value::Array(list) = doc.get("responses").cloned().unwrap_or(Value::Null) {
-        for mut a in list {
-            let id = match &a["id"] {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                _ => continue,
-            };
-            let Some(&i) = index.get(id.as_str()) else { continue };
-            if !chunk.contains(&i) || !answered.insert(i) {
-                continue;
-            }
-            crate::response::mark_item_reason(&mut a);
-            answers.push((i, a));
+    for a in doc.responses {
+        let id = match &a.id {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => continue,
+        };
+        let Some(&i) = index.get(id.as_str()) else { continue };
+        if !chunk.contains(&i) || !answered.insert(i) {
+            continue;
         }
+        let status = a.status.as_u64().unwrap_or(0);
+        let mut head = Map::new();
+        head.insert("id".into(), a.id);
+        head.insert("status".into(), a.status);
+        if !a.headers.is_null() {
+            head.insert("headers".into(), a.headers);
+        }
+        let mut body = a.body.filter(|b| b.get() != "null");
+        if status >= 400 {
+            // Error bodies are small: parse, mark the reason, write again.
+            if let Some(b) = &body {
+                let mut item = json!({"status": status, "body": serde_json::from_str::<Value>(b.get()).unwrap_or(Value::Null)});
+                crate::response::mark_item_reason(&mut item);
+                if let Ok(r) = serde_json::value::to_raw_value(&item["body"]) {
+                    body = Some(r);
+                }
+            }
+        }
+        answers.push((i, Answer { status, head, body }));
     }
     for &i in chunk {
         if !answered.contains(&i) {
-            answers.push((i, json!({"id": items[i].id, "status": 502, "headers": {},
-                "body": {"error": {"code": "MissingBatchResponse", "message": "The $batch answer had no response for this request."}}})));
+            answers.push((i, Answer::from_value(json!({"id": items[i].id, "status": 502, "headers": {},
+                "body": {"error": {"code": "MissingBatchResponse", "message": "The $batch answer had no response for this request."}}}))));
         }
     }
     Ok(ChunkOutcome::Answers(answers, resp.headers))
@@ -297,11 +375,45 @@ fn send_parallel(call: &mut Call, items: &[Item], index: &HashMap<&str, usize>, 
 }
 
 fn execute(call: &mut Call, items: &[Item]) -> std::result::Result<Response, Error> {
+    let (answers, mut last_headers, batches) = match execute_answers(call, items)? {
+        Ok(x) => x,
+        Err(failed) => return Ok(failed),
+    };
+    let mut body = Vec::with_capacity(answers.iter().map(|a| a.body.as_ref().map_or(0, |b| b.get().len()) + 128).sum::<usize>() + 16);
+    body.extend_from_slice(b"{\"responses\":[");
+    for (n, a) in answers.iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        a.write(&mut body);
+    }
+    body.extend_from_slice(b"]}");
+    last_headers.retain(|(k, _)| k != "content-length" && k != "transfer-encoding");
+    let mut r = Response { status: 200, headers: last_headers, body };
+    r.set_header("x-msgraph-batches", batches.to_string());
+    Ok(r)
+}
+
+/// What [`execute_answers`] gives back: the answers in item order, the last
+/// `$batch` call's headers and the number of `$batch` calls; or, when a
+/// `$batch` call itself failed, its answer as the result.
+type Answers = std::result::Result<(Vec<Answer>, Vec<(String, String)>, u32), Response>;
+
+/// Runs a batch and gives back the items' answers with their bodies as
+/// Graph sent them (the sync engine reads pages from them without a second
+/// parse of the whole answer).
+pub fn run_answers(call: &mut Call, requests_json: &str) -> Result<std::result::Result<Answers, Error>> {
+    let items = parse_items(call, requests_json)?;
+    Ok(execute_answers(call, &items))
+}
+
+fn execute_answers(call: &mut Call, items: &[Item]) -> std::result::Result<Answers, Error> {
     let index: HashMap<&str, usize> = items.iter().enumerate().map(|(i, it)| (it.id.as_str(), i)).collect();
-    let parallel = call.options.concurrency > 1 && items.iter().all(|it| it.depends_on.is_empty());
-    let mut done: Vec<Option<Value>> = vec![None; items.len()];
+    let independent = items.iter().all(|it| it.depends_on.is_empty());
+    let parallel = call.options.concurrency > 1 && independent;
+    let mut done: Vec<Option<Answer>> = (0..items.len()).map(|_| None).collect();
     // The latest 429 answer of each item being retried.
-    let mut throttled: Vec<Option<Value>> = vec![None; items.len()];
+    let mut throttled: Vec<Option<Answer>> = (0..items.len()).map(|_| None).collect();
     let mut pending: Vec<usize> = (0..items.len()).collect();
     let mut rounds = 0u32;
     let mut batches = 0u32;
@@ -313,13 +425,42 @@ fn execute(call: &mut Call, items: &[Item]) -> std::result::Result<Response, Err
         // for the next round.
         let mut chunks: Vec<Vec<usize>> = Vec::new();
         let mut chunk: Vec<usize> = Vec::new();
-        for &i in &pending {
+        if independent {
+            // No dependencies: Graph runs a batch's items at once, and
+            // Outlook takes at most four of them per mailbox; each item goes
+            // in the first chunk with room for it and for its mailbox.
+            let mut per_mailbox: Vec<HashMap<String, u32>> = Vec::new();
+            let mut first_open = 0;
+            for &i in &pending {
+                let mb = mailbox_of(&items[i].url);
+                while chunks.get(first_open).is_some_and(|c| c.len() == MAX_PER_BATCH) {
+                    first_open += 1;
+                }
+                let fits = |k: usize| {
+                    chunks[k].len() < MAX_PER_BATCH
+                        && mb.as_ref().is_none_or(|m| per_mailbox[k].get(m).copied().unwrap_or(0) < MAILBOX_CONCURRENCY)
+                };
+                let k = match (first_open..chunks.len()).find(|&k| fits(k)) {
+                    Some(k) => k,
+                    None => {
+                        chunks.push(Vec::new());
+                        per_mailbox.push(HashMap::new());
+                        chunks.len() - 1
+                    }
+                };
+                chunks[k].push(i);
+                if let Some(m) = mb {
+                    *per_mailbox[k].entry(m).or_default() += 1;
+                }
+            }
+        }
+        for &i in pending.iter().filter(|_| !independent) {
             let mut blocked = false;
             let mut failed = false;
             for d in &items[i].depends_on {
                 let j = index[d.as_str()];
                 match &done[j] {
-                    Some(r) => failed |= r["status"].as_u64().is_none_or(|s| s >= 400),
+                    Some(r) => failed |= r.status == 0 || r.status >= 400,
                     None => blocked |= !chunk.contains(&j),
                 }
             }
@@ -365,11 +506,11 @@ fn execute(call: &mut Call, items: &[Item]) -> std::result::Result<Response, Err
                 ChunkOutcome::Failed(resp) => {
                     let mut r = Response::from_http(resp);
                     r.set_header("x-msgraph-batches", batches.to_string());
-                    return Ok(r);
+                    return Ok(Err(r));
                 }
                 ChunkOutcome::Answers(answers, headers) => {
                     for (i, a) in answers {
-                        if a["status"].as_u64() == Some(429) && rounds < call.options.max_retries {
+                        if a.status == 429 && rounds < call.options.max_retries {
                             wait = wait.max(item_retry_after(&a).unwrap_or_else(|| backoff(rounds + 1)));
                             next_round.push(i);
                             throttled[i] = Some(a);
@@ -386,7 +527,7 @@ fn execute(call: &mut Call, items: &[Item]) -> std::result::Result<Response, Err
         // retried go again with it.
         for i in 0..items.len() {
             let waiting_on_retry = items[i].depends_on.iter().any(|d| next_round.contains(&index[d.as_str()]));
-            if waiting_on_retry && done[i].as_ref().is_some_and(|r| r["status"].as_u64() == Some(424)) {
+            if waiting_on_retry && done[i].as_ref().is_some_and(|r| r.status == 424) {
                 done[i] = None;
                 next_round.push(i);
             }
@@ -414,11 +555,7 @@ fn execute(call: &mut Call, items: &[Item]) -> std::result::Result<Response, Err
         }
         pending = next_round;
     }
-    let responses: Vec<Value> =
+    let answers: Vec<Answer> =
         done.into_iter().enumerate().map(|(i, r)| r.unwrap_or_else(|| failed_dependency(&items[i].id))).collect();
-    let body = serde_json::to_vec(&json!({ "responses": responses })).map_err(|e| Error::internal(e.to_string()))?;
-    last_headers.retain(|(k, _)| k != "content-length" && k != "transfer-encoding");
-    let mut r = Response { status: 200, headers: last_headers, body };
-    r.set_header("x-msgraph-batches", batches.to_string());
-    Ok(r)
+    Ok(Ok((answers, last_headers, batches)))
 }

@@ -18,6 +18,8 @@
 
 use crate::error::{Error, Result};
 use crate::response::Response;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 /// Kinds of collection the engine syncs.
@@ -164,12 +166,59 @@ fn parse_cursor(cur: &Value, cols: &[Collection], o: &Options) -> Result<Vec<Ope
 #[derive(Default)]
 struct Found {
     touched: bool,
-    upserts: Vec<Value>,
+    /// Items as Graph sent them (the bytes of the page, not re-serialized).
+    upserts: Vec<Box<RawValue>>,
     removals: Vec<Value>,
     delta_link: Option<String>,
     resync: bool,
     error: Option<Value>,
     pages: u32,
+}
+
+/// One delta page, its items left as Graph's bytes.
+#[derive(Deserialize)]
+struct Page<'a> {
+    #[serde(borrow, default)]
+    value: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "@odata.nextLink", default)]
+    next_link: Option<String>,
+    #[serde(rename = "@odata.deltaLink", default)]
+    delta_link: Option<String>,
+}
+
+/// What the engine reads of an item: its id, and whether it is a removal.
+#[derive(Deserialize)]
+struct ItemHead {
+    #[serde(default)]
+    id: Value,
+    #[serde(rename = "@removed", default)]
+    removed: Option<serde::de::IgnoredAny>,
+}
+
+/// One collection of the result (field order is the documented one).
+#[derive(Serialize)]
+struct Out<'a> {
+    index: usize,
+    mailbox: &'a str,
+    kind: &'static str,
+    list_id: Option<&'a str>,
+    state: &'static str,
+    resync: bool,
+    pages: u32,
+    upserts: &'a [Box<RawValue>],
+    removals: &'a [Value],
+    delta_link: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a Value>,
+}
+
+/// The whole result.
+#[derive(Serialize)]
+struct Body<'a> {
+    complete: bool,
+    collections: Vec<Out<'a>>,
+    cursor: Value,
+    summary: Value,
 }
 
 fn is_resync(status: u64, body: &Value) -> bool {
@@ -195,17 +244,25 @@ pub fn run(credential: &str, collections_json: &str, options_json: Option<&str>)
     let mut batch_options = o.batch_options.clone();
     batch_options.insert("concurrency".into(), o.concurrency.into());
     let batch_options = Value::Object(batch_options).to_string();
+    // One call (client, token, retry budget) for the whole round.
+    let cred = crate::credentials::get(credential)?;
+    let call_options = crate::options::CallOptions::parse(Some(&batch_options), &cred.config, true)?;
+    let mut call = crate::graph::Call::new(&cred, &call_options)?;
+    let secrets = crate::secret::secrets_of(&cred.config);
     let (mut items, mut batches, mut requests, mut retries, mut page_rounds) = (0usize, 0u64, 0u64, 0u64, 0u32);
     while !open.is_empty() {
         let left = o.max_items - items;
         if left == 0 {
             break;
         }
-        // No page may take the call past max_items: as many collections
-        // as the items left allow, each page as large as they leave room
-        // for (up to page_size).
-        let take = left.min(open.len());
-        let page = (left / take).clamp(1, o.page_size);
+        // No page may take the call past max_items (take × page ≤ left).
+        // Pages are at least min(page_size, 10) items while that many are
+        // left: a cap far below collections × page_size then asks fewer
+        // collections per page round instead of one item from each (which
+        // would cost a request per item).
+        let floor = o.page_size.min(10).min(left).max(1);
+        let page = (left / open.len()).clamp(floor, o.page_size);
+        let take = (left / page).clamp(1, open.len());
         let rest = open.split_off(take);
         let now = std::mem::replace(&mut open, rest);
         let reqs: Vec<Value> = now
@@ -215,49 +272,67 @@ pub fn run(credential: &str, collections_json: &str, options_json: Option<&str>)
                        "headers": {"Prefer": format!("odata.maxpagesize={page}")}})
             })
             .collect();
-        let resp = crate::api::batch(credential, &Value::Array(reqs).to_string(), Some(&batch_options))?;
+        let retries_before = call.retries;
+        let outcome = crate::batch::run_answers(&mut call, &Value::Array(reqs).to_string())?;
         page_rounds += 1;
-        let header = |k: &str| resp.headers.iter().find(|(h, _)| h == k).and_then(|(_, v)| v.parse::<u64>().ok()).unwrap_or(0);
-        batches += header("x-msgraph-batches");
-        retries += header("x-msgraph-retries");
+        retries += u64::from(call.retries - retries_before);
         requests += now.len() as u64;
-        let doc: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-        let answers = doc["responses"].as_array().filter(|_| resp.status == 200);
-        let Some(answers) = answers else {
-            // The $batch call itself failed: every collection of the round
-            // fails with that answer, the others go on.
-            for c in &now {
-                let f = &mut found[c.index];
-                f.touched = true;
-                f.error = Some(json!({"status": resp.status, "body": doc.clone()}));
+        let failed = match outcome {
+            Ok(Ok((answers, _, n))) => {
+                batches += u64::from(n);
+                Ok(answers)
             }
-            continue;
+            Ok(Err(resp)) => {
+                batches += resp.headers.iter().find(|(h, _)| h == "x-msgraph-batches").and_then(|(_, v)| v.parse::<u64>().ok()).unwrap_or(0);
+                Err(resp)
+            }
+            Err(e) => Err(Response::from_error(&e, Some(&call.client_request_id))),
+        };
+        let answers = match failed {
+            Ok(a) => a,
+            Err(mut resp) => {
+                // The $batch call itself failed: every collection of the round
+                // fails with that answer, the others go on.
+                crate::secret::scrub_bytes(&mut resp.body, &secrets);
+                let doc: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+                for c in &now {
+                    let f = &mut found[c.index];
+                    f.touched = true;
+                    f.error = Some(json!({"status": resp.status, "body": doc.clone()}));
+                }
+                continue;
+            }
         };
         let mut next: Vec<Open> = Vec::new();
         for (c, a) in now.into_iter().zip(answers.iter()) {
             let f = &mut found[c.index];
             f.touched = true;
-            let status = a["status"].as_u64().unwrap_or(0);
-            let body = &a["body"];
-            if status == 200 {
+            let status = a.status;
+            let raw = a.body.as_ref().map_or("null", |b| b.get());
+            let page = if status == 200 { serde_json::from_str::<Page>(raw).ok() } else { None };
+            if let Some(page) = page {
                 f.pages += 1;
-                for item in body["value"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                    if item.get("@removed").is_some() {
-                        f.removals.push(item["id"].clone());
+                for item in page.value.unwrap_or_default() {
+                    let head: ItemHead = serde_json::from_str(item.get()).unwrap_or(ItemHead { id: Value::Null, removed: None });
+                    if head.removed.is_some() {
+                        f.removals.push(head.id);
                     } else {
-                        f.upserts.push(item.clone());
+                        f.upserts.push(item.to_owned());
                     }
                     items += 1;
                 }
-                if let Some(n) = body["@odata.nextLink"].as_str() {
-                    next.push(Open { url: n.to_string(), ..c });
-                } else if let Some(d) = body["@odata.deltaLink"].as_str() {
-                    f.delta_link = Some(d.to_string());
+                if let Some(n) = page.next_link {
+                    next.push(Open { url: n, ..c });
+                } else if let Some(d) = page.delta_link {
+                    f.delta_link = Some(d);
                 } else {
                     f.error = Some(json!({"status": status, "body": {"error": {"code": "MissingDeltaLink",
                         "message": "The last delta page has neither @odata.nextLink nor @odata.deltaLink."}}}));
                 }
-            } else if is_resync(status, body) && !c.resynced {
+                continue;
+            }
+            let body: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
+            if is_resync(status, &body) && !c.resynced {
                 // A fresh start: what this call gathered of the old chain
                 // is void; the caller drops the collection's stored items.
                 items -= f.upserts.len() + f.removals.len();
@@ -266,14 +341,14 @@ pub fn run(credential: &str, collections_json: &str, options_json: Option<&str>)
                 f.resync = true;
                 next.push(Open { url: initial_url(&cols[c.index], &o), resynced: true, ..c });
             } else {
-                f.error = Some(json!({"status": status, "body": body.clone()}));
+                f.error = Some(json!({"status": status, "body": body}));
             }
         }
         // Collections with a next page go after the ones not yet asked.
         open.extend(next);
     }
-    let results: Vec<Value> = found
-        .into_iter()
+    let results: Vec<Out> = found
+        .iter()
         .enumerate()
         .filter(|(_, f)| f.touched)
         .map(|(i, f)| {
@@ -285,14 +360,23 @@ pub fn run(credential: &str, collections_json: &str, options_json: Option<&str>)
             } else {
                 "more"
             };
-            let mut r = json!({"index": i, "mailbox": c.mailbox,
-                "kind": match c.kind { Kind::Events => "events", Kind::Contacts => "contacts", Kind::Tasks => "tasks" },
-                "list_id": c.list_id, "state": state, "resync": f.resync, "pages": f.pages,
-                "upserts": f.upserts, "removals": f.removals, "delta_link": f.delta_link});
-            if let Some(e) = f.error {
-                r["error"] = e;
+            Out {
+                index: i,
+                mailbox: &c.mailbox,
+                kind: match c.kind {
+                    Kind::Events => "events",
+                    Kind::Contacts => "contacts",
+                    Kind::Tasks => "tasks",
+                },
+                list_id: c.list_id.as_deref(),
+                state,
+                resync: f.resync,
+                pages: f.pages,
+                upserts: &f.upserts,
+                removals: &f.removals,
+                delta_link: f.delta_link.as_deref(),
+                error: f.error.as_ref(),
             }
-            r
         })
         .collect();
     let cursor = if open.is_empty() {
@@ -307,9 +391,13 @@ pub fn run(credential: &str, collections_json: &str, options_json: Option<&str>)
             .collect();
         json!({"v": 1, "n": cols.len(), "open": list})
     };
-    let body = json!({"complete": open.is_empty(), "collections": results, "cursor": cursor,
-        "summary": {"items": items, "requests": requests, "batches": batches, "page_rounds": page_rounds,
-                    "retries": retries, "open": open.len()}});
+    let body = Body {
+        complete: open.is_empty(),
+        collections: results,
+        cursor,
+        summary: json!({"items": items, "requests": requests, "batches": batches, "page_rounds": page_rounds,
+                    "retries": retries, "open": open.len()}),
+    };
     let body = serde_json::to_vec(&body).map_err(|e| Error::internal(e.to_string()))?;
     Ok(Response { status: 200, headers: vec![("content-type".into(), "application/json".into())], body })
 }

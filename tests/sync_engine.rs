@@ -3,6 +3,8 @@
 //! cap with its cursor, per-collection resync, Outlook throttling.
 
 mod common;
+#[path = "common/script.rs"]
+mod script;
 use common::*;
 use msgraph::ffi::sync::msgraph_sync_round;
 use msgraph_emulator::OutlookThrottling;
@@ -250,4 +252,51 @@ fn bad_arguments_are_refused() {
     assert_eq!(nobody, MSGRAPH_ERR_NOT_FOUND);
     let g = take(call("[]", None));
     assert_eq!(g.json()["complete"], true);
+}
+
+/// Upserts come back as the bytes Graph sent, not re-serialized: a scripted
+/// server answers the `$batch` with items in an order, spacing and escaping
+/// serde_json would not write, and the engine's result carries them verbatim
+/// (and is still valid JSON), with the removal and the deltaLink read out.
+#[test]
+fn upserts_are_graphs_bytes() {
+    // Keys out of order, spaces, a \u escape, a trailing-zero number: none
+    // of these survives a parse and write.
+    const ITEM: &str = r#"{ "zeta" : 1.50, "id":"c1",  "givenName":"Ren\u00e9e", "@odata.etag" :"W/\"x\"" }"#;
+    let server = script::ScriptServer::start(|kind, line, body| {
+        if kind == "token" {
+            return script::token_ok(3600);
+        }
+        assert!(line.starts_with("POST ") && line.contains("$batch"), "{line}");
+        let req: Value = serde_json::from_slice(body).unwrap();
+        let answers: Vec<String> = req["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let id = r["id"].as_str().unwrap();
+                format!(
+                    r#"{{"id":"{id}","status":200,"headers":{{"content-type":"application/json"}},"body":{{"value":[{ITEM},{{"id":"gone","@removed":{{"reason":"deleted"}}}}],"@odata.deltaLink":"http://127.0.0.1/v1.0/users/u/contacts/delta?$deltatoken=t{id}"}}}}"#
+                )
+            })
+            .collect();
+        script::Answer::new("200 OK", &format!(r#"{{"responses":[{}]}}"#, answers.join(",")))
+            .header("content-type", "application/json")
+    });
+    let name = unique("raw");
+    let rc = msgraph_credential_set(cs(&name).as_ptr(), cs(&server.config().to_string()).as_ptr());
+    assert_eq!(rc, MSGRAPH_OK, "{}", last_error());
+    let cols = json!([{"mailbox": "u", "kind": "contacts"}, {"mailbox": "v", "kind": "contacts"}]);
+    let g = take(msgraph_sync_round(cs(&name).as_ptr(), cs(&cols.to_string()).as_ptr(), std::ptr::null()));
+    assert_eq!(g.status, 200, "{}", g.body);
+    assert_eq!(g.body.matches(ITEM).count(), 2, "each collection's upsert verbatim: {}", g.body);
+    let out = g.json();
+    assert_eq!(out["complete"], true);
+    for (i, r) in out["collections"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(r["state"], "done", "{r}");
+        assert_eq!(r["upserts"], json!([{"zeta": 1.5, "id": "c1", "givenName": "Ren\u{e9}e", "@odata.etag": "W/\"x\""}]));
+        assert_eq!(r["removals"], json!(["gone"]));
+        assert_eq!(r["delta_link"], format!("http://127.0.0.1/v1.0/users/u/contacts/delta?$deltatoken=t{i}"));
+    }
+    assert_eq!(server.graphs(), 1, "both collections in one $batch");
 }

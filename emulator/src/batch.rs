@@ -1,6 +1,7 @@
 //! JSON batching: POST /v1.0/$batch
 
 use crate::errors::{finish, mailbox_throttled, random_failure, throttled, ODATA_JSON};
+use crate::chaos::InFlight;
 use crate::state::{lock, Ctx, Resp, Shared};
 use crate::token::AppIdentity;
 use crate::util::*;
@@ -85,13 +86,23 @@ fn parse_items(ctx: &Ctx, body: &[u8]) -> Result<Vec<Item>, Resp> {
 /// Signature of the router that runs each request of the batch (passed in, so this module does not depend on the router).
 pub type Route = fn(&Shared, &Ctx, &AppIdentity, &str, &str, &str, &[u8]) -> Resp;
 
-pub fn batch(sh: &Shared, ctx: &Ctx, app: &AppIdentity, body: &[u8], route: Route) -> Resp {
+/// Runs a batch like Graph: one HTTP exchange whose items run concurrently.
+/// Every item no other item depends on holds its mailbox slot (Outlook's
+/// 4 concurrent requests per app and mailbox) until the exchange ends, so
+/// a batch with more than 4 such items for one mailbox, or sent while other
+/// requests to it are in flight, gets 429 for the extras; an item that
+/// others depend on finishes before they start and gives its slot back.
+/// The guard returned holds the slots (the caller drops it after the
+/// response's latency).
+pub fn batch_held(sh: &Shared, ctx: &Ctx, app: &AppIdentity, body: &[u8], route: Route) -> (Resp, Option<InFlight>) {
     let items = match parse_items(ctx, body) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(r) => return (r, None),
     };
     let n = items.len();
-    let mut results: Vec<Option<(u16, Value)>> = vec![None; n];
+    let awaited: Vec<bool> = items.iter().map(|it| items.iter().any(|o| o.depends_on.contains(&it.id))).collect();
+    let mut held: Option<InFlight> = None;
+    let mut results: Vec<Option<(u16, Vec<u8>)>> = vec![None; n];
     // Run in request order, but never before dependencies (simple fixpoint).
     let mut progressed = true;
     while progressed && results.iter().any(|r| r.is_none()) {
@@ -105,21 +116,34 @@ pub fn batch(sh: &Shared, ctx: &Ctx, app: &AppIdentity, body: &[u8], route: Rout
                 continue;
             }
             let failed = deps.iter().any(|d| results[*d].as_ref().map(|r| r.0 >= 400).unwrap_or(true));
-            results[i] = Some(run_item(sh, ctx, app, &items[i], failed, route));
+            results[i] = Some(run_item(sh, ctx, app, &items[i], failed, route, if awaited[i] { None } else { Some(&mut held) }));
             progressed = true;
         }
     }
     // dependency cycles
     for i in 0..n {
         if results[i].is_none() {
-            results[i] = Some(run_item(sh, ctx, app, &items[i], true, route));
+            results[i] = Some(run_item(sh, ctx, app, &items[i], true, route, None));
         }
     }
-    let responses: Vec<Value> = results.into_iter().map(|r| r.expect("filled").1).collect();
-    Resp::json(200, &json!({"responses": responses})).header("Content-Type", ODATA_JSON)
+    // The items' bodies go out as the bytes their routes wrote.
+    let mut out = Vec::with_capacity(results.iter().map(|r| r.as_ref().map_or(0, |r| r.1.len() + 1)).sum::<usize>() + 16);
+    out.extend_from_slice(b"{\"responses\":[");
+    for (k, r) in results.into_iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&r.expect("filled").1);
+    }
+    out.extend_from_slice(b"]}");
+    let mut resp = Resp::json(200, &json!({})).header("Content-Type", ODATA_JSON);
+    resp.body = out;
+    (resp, held)
 }
 
-fn run_item(sh: &Shared, outer: &Ctx, app: &AppIdentity, it: &Item, dep_failed: bool, route: Route) -> (u16, Value) {
+/// Runs one item; `hold` (for items nothing waits on) keeps the item's
+/// mailbox slot until the whole exchange ends.
+fn run_item(sh: &Shared, outer: &Ctx, app: &AppIdentity, it: &Item, dep_failed: bool, route: Route, hold: Option<&mut Option<InFlight>>) -> (u16, Vec<u8>) {
     let mut headers: Vec<(String, String)> = outer.headers.iter().filter(|(k, _)| !["content-type", "content-length", "client-request-id", "prefer", "consistencylevel"].contains(&k.as_str())).cloned().collect();
     for (k, v) in &it.headers {
         headers.retain(|(hk, _)| hk != k);
@@ -176,7 +200,13 @@ fn run_item(sh: &Shared, outer: &Ctx, app: &AppIdentity, it: &Item, dep_failed: 
             }
         }
     };
-    drop(_slot);
+    match (hold, _slot) {
+        (Some(h), Some(g)) => match h {
+            Some(all) => all.join(g),
+            None => *h = Some(g),
+        },
+        (_, g) => drop(g),
+    }
     if resp.status == 429 {
         lock(&sh.stats).throttled += 1;
     }
@@ -187,13 +217,19 @@ fn run_item(sh: &Shared, outer: &Ctx, app: &AppIdentity, it: &Item, dep_failed: 
             h.insert(k.clone(), json!(v));
         }
     }
-    let mut out = json!({"id": it.id, "status": resp.status, "headers": h});
+    let head = json!({"id": it.id, "status": resp.status, "headers": h});
+    let mut out = serde_json::to_vec(&head).unwrap_or_default();
     if !resp.body.is_empty() {
         let is_json = resp.get_header("Content-Type").map(|c| c.contains("json")).unwrap_or(false);
-        out["body"] = match serde_json::from_slice::<Value>(&resp.body) {
-            Ok(v) if is_json => v,
-            _ => json!(String::from_utf8_lossy(&resp.body)),
-        };
+        // A JSON body goes in as it is (checked, not parsed into values);
+        // anything else as a JSON string.
+        let text = std::str::from_utf8(&resp.body).ok().filter(|_| is_json);
+        let raw = text.and_then(|t| serde_json::from_str::<&serde_json::value::RawValue>(t).ok()).map(|r| r.get().trim().as_bytes().to_vec());
+        let body = raw.unwrap_or_else(|| serde_json::to_vec(&Value::from(String::from_utf8_lossy(&resp.body))).unwrap_or_default());
+        out.pop();
+        out.extend_from_slice(b",\"body\":");
+        out.extend_from_slice(&body);
+        out.push(b'}');
     }
     (resp.status, out)
 }

@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 fn d_concurrency() -> u32 {
     4
 }
+fn d_budget() -> Option<u32> {
+    Some(10_000)
+}
 fn d_window_ms() -> u64 {
     600_000
 }
@@ -29,8 +32,9 @@ pub struct OutlookThrottling {
     /// more than this many requests in flight for the same app+mailbox get 429 (MailboxConcurrency)
     #[serde(default = "d_concurrency")]
     pub concurrency: u32,
-    /// request budget per window (None = unlimited)
-    #[serde(default)]
+    /// request budget per window (Graph's documented 10,000 per 10 minutes
+    /// unless set; None = unlimited)
+    #[serde(default = "d_budget")]
     pub requests_per_window: Option<u32>,
     #[serde(default = "d_window_ms")]
     pub window_ms: u64,
@@ -45,7 +49,7 @@ pub struct OutlookThrottling {
 
 impl Default for OutlookThrottling {
     fn default() -> Self {
-        OutlookThrottling { concurrency: 4, requests_per_window: None, window_ms: d_window_ms(), retry_after: d_retry_after(), enforce_retry_after: true }
+        OutlookThrottling { concurrency: 4, requests_per_window: d_budget(), window_ms: d_window_ms(), retry_after: d_retry_after(), enforce_retry_after: true }
     }
 }
 
@@ -154,16 +158,30 @@ pub struct Slot {
     pub last_message: &'static str,
 }
 
-/// Held while a request to a mailbox is in flight.
+/// Held while requests to mailboxes are in flight (one slot per key; a
+/// `$batch` holds the slots of its concurrent items in one guard).
 pub struct InFlight {
     load: Arc<Mutex<MailboxLoad>>,
-    key: (String, usize),
+    keys: Vec<(String, usize)>,
+}
+
+impl InFlight {
+    /// Takes over the slots `other` holds (released when `self` drops).
+    pub fn join(&mut self, mut other: InFlight) {
+        self.keys.append(&mut other.keys);
+    }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if let Some(s) = lock(&self.load).slots.get_mut(&self.key) {
-            s.in_flight = s.in_flight.saturating_sub(1);
+        if self.keys.is_empty() {
+            return;
+        }
+        let mut load = lock(&self.load);
+        for key in &self.keys {
+            if let Some(s) = load.slots.get_mut(key) {
+                s.in_flight = s.in_flight.saturating_sub(1);
+            }
         }
     }
 }
@@ -254,7 +272,7 @@ pub fn admit(sh: &Shared, app: &str, idx: usize) -> Result<InFlight, (&'static s
         *e = (*e).max(n);
         st.peak_concurrency = st.peak_concurrency.max(n);
     }
-    Ok(InFlight { load: sh.load.clone(), key })
+    Ok(InFlight { load: sh.load.clone(), keys: vec![key] })
 }
 
 /// Pick a random error status for `method` (None = no fault this time).

@@ -54,7 +54,8 @@ pub fn graph_request(sh: &Shared, ctx: &Ctx, method: &str, path: &str, raw_query
         if method != "POST" {
             return (finish(ctx, ctx.err(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")), None);
         }
-        return (finish(ctx, crate::batch::batch(sh, ctx, &app, body, route)), None);
+        let (r, slots) = crate::batch::batch_held(sh, ctx, &app, body, route);
+        return (finish(ctx, r), slots);
     }
     let mut slot = None;
     if let Some(idx) = crate::chaos::mailbox_of(sh, path) {

@@ -119,6 +119,49 @@ fn mailbox_budget_applies_to_batch_items() {
     assert_eq!(emu.stats().throttled, 2);
 }
 
+/// Graph runs a batch's items at once: items for one mailbox hold their
+/// Outlook slots for the whole exchange, so a fifth concurrent item is 429
+/// MailboxConcurrency, while a dependsOn chain runs one item after another
+/// and passes; the slots are released when the exchange is over.
+#[test]
+fn batch_items_run_concurrently_within_the_mailbox_limit() {
+    let emu = start();
+    let t = token(&emu);
+    let (u, v) = (emu.user_id(5), emu.user_id(6));
+    emu.set_outlook_throttling(Some(OutlookThrottling { enforce_retry_after: false, ..Default::default() }));
+    assert_eq!(emu.faults().outlook_throttling.unwrap().requests_per_window, Some(10_000), "Graph's documented budget by default");
+    let post = |reqs: Vec<Value>| -> Vec<Value> {
+        let r = client().post(format!("{}/$batch", emu.graph_base_url())).bearer_auth(&t).json(&json!({"requests": reqs})).send().unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().unwrap()["responses"].as_array().unwrap().clone()
+    };
+    let parallel: Vec<Value> = (1..=6)
+        .map(|i| json!({"id": i.to_string(), "method": "GET", "url": format!("/users/{u}/events?$top=1")}))
+        .chain([json!({"id": "7", "method": "GET", "url": format!("/users/{v}/events?$top=1")})])
+        .collect();
+    let out = post(parallel.clone());
+    let st: Vec<u64> = out.iter().map(|x| x["status"].as_u64().unwrap()).collect();
+    assert_eq!(st, vec![200, 200, 200, 200, 429, 429, 200]);
+    assert_eq!(out[4]["body"]["error"]["message"], "Application is over its MailboxConcurrency limit.");
+    assert_eq!(emu.stats().peak_mailbox_concurrency[&u], 4);
+    // The exchange is over: its slots are free again.
+    let out = post(parallel[..4].to_vec());
+    assert!(out.iter().all(|x| x["status"] == 200), "{out:?}");
+    let chain: Vec<Value> = (1..=6)
+        .map(|i| {
+            let mut r = json!({"id": i.to_string(), "method": "GET", "url": format!("/users/{u}/contacts?$top=1")});
+            if i > 1 {
+                r["dependsOn"] = json!([(i - 1).to_string()]);
+            }
+            r
+        })
+        .collect();
+    let out = post(chain);
+    assert!(out.iter().all(|x| x["status"] == 200), "a sequential chain never has more than one in flight: {out:?}");
+    // Bodies are JSON, not strings.
+    assert!(out[0]["body"]["value"].is_array());
+}
+
 fn statuses(emu: &Emulator, t: &str, n: usize) -> Vec<(u16, Option<String>)> {
     (0..n)
         .map(|_| {

@@ -80,16 +80,17 @@ pub(crate) fn outlook_delta(
     if st["p"] == "d" {
         st = json!({"k": "od", "kind": kind, "scope": scope, "p": "i", "from": st["s"], "to": seq, "o": 0, "g": st["g"]});
     }
-    let with_type = |v: &Value| {
+    // Items are cloned once, out of the mailbox (`items`), and moved after.
+    let with_type = |v: Value| {
         let mut m = Map::new();
         m.insert("@odata.type".into(), json!(odata_type));
         if let Value::Object(o) = v {
-            m.extend(o.clone());
+            m.extend(o);
         }
         Value::Object(m)
     };
     let all: Vec<Value> = if st["p"] == "f" {
-        now_items.iter().map(with_type).collect()
+        now_items.into_iter().map(with_type).collect()
     } else {
         let (from, to) = (st["from"].as_u64().unwrap_or(0), st["to"].as_u64().unwrap_or(0));
         let changed: Vec<String> = mb(sh, idx, |b| {
@@ -104,17 +105,18 @@ pub(crate) fn outlook_delta(
         changed
             .iter()
             .map(|id| match now_items.iter().find(|v| v["id"] == id.as_str()) {
-                Some(v) => with_type(v),
+                Some(v) => with_type(v.clone()),
                 None => json!({"@odata.type": odata_type, "id": id, "@removed": {"reason": "deleted"}}),
             })
             .collect()
     };
     let sep = if link_path.contains('?') { '&' } else { '?' };
     let off = st["o"].as_u64().unwrap_or(0) as usize;
-    let value: Vec<Value> = all.iter().skip(off).take(page).cloned().collect();
+    let total = all.len();
+    let value: Vec<Value> = all.into_iter().skip(off).take(page).collect();
     let mut out = Map::new();
     out.insert("@odata.context".into(), json!(format!("{}/$metadata#Collection({})", ctx.root(), odata_type.trim_start_matches("#microsoft.graph."))));
-    if off + page < all.len() {
+    if off + page < total {
         st["o"] = json!(off + page);
         out.insert("@odata.nextLink".into(), json!(format!("{}{}{}$skiptoken={}", ctx.root(), link_path, sep, seal(&sh.key, &st))));
     } else {
