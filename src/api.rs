@@ -49,7 +49,7 @@ pub fn credential_names() -> Response {
 pub fn credential_clear_tokens(name: &str) -> Result<()> {
     let cred = credentials::get(name)?;
     token::forget(name);
-    crate::token_cache::remove(&cred);
+    crate::token::cache::remove(&cred);
     Ok(())
 }
 
@@ -82,7 +82,7 @@ fn finish(call: &Call, outcome: Result<Response>) -> Response {
 /// credential's secret, nor a token, whatever the service echoed.
 fn scrub_failure(r: &mut Response, cfg: &CredentialConfig) {
     if r.status < 0 || r.status >= 400 {
-        crate::secret::scrub_bytes(&mut r.body, &crate::secret::secrets_of(cfg));
+        crate::secret::scrub_bytes(&mut r.body, &cfg.secrets());
     }
 }
 
@@ -142,12 +142,12 @@ pub fn token_info(credential: &str, options: Option<&str>) -> Result<Response> {
     let request_id = crate::ids::guid();
     if opts.force_refresh {
         token::forget(credential);
-        crate::token_cache::remove(&cred);
+        crate::token::cache::remove(&cred);
     }
     let (t, source) = match token::get(&cred) {
         Ok(x) => x,
         Err(e) => {
-            let e = e.scrubbed(&crate::secret::secrets_of(&cred.config));
+            let e = e.scrubbed(&cred.config.secrets());
             return Ok(Response::from_error(&e, Some(&request_id)));
         }
     };

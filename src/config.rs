@@ -41,6 +41,8 @@ pub const KEYS: &[&str] = &[
     "token_cache_dir",
 ];
 
+/// Environment variable naming the agent-wide default token cache directory.
+pub const TOKEN_CACHE_ENV: &str = "MSGRAPH_TOKEN_CACHE_DIR";
 /// How the app proves its identity to the token endpoint.
 #[derive(Clone, Debug)]
 pub enum ClientAuth {
@@ -317,12 +319,12 @@ impl CredentialConfig {
         // An empty key value switches the agent-wide default off.
         let token_cache_dir = match string_value(obj, "token_cache_dir")? {
             Some(d) => Some(d.trim().to_string()),
-            None => std::env::var(crate::token_cache::ENV_DIR).ok(),
+            None => std::env::var(TOKEN_CACHE_ENV).ok(),
         }
         .filter(|d| !d.is_empty())
         .map(PathBuf::from);
         if let Some(d) = &token_cache_dir {
-            crate::token_cache::check_dir(d)?;
+            crate::secure_file::check_cache_dir(d)?;
         }
         Ok(CredentialConfig {
             tenant_id,
@@ -345,10 +347,44 @@ impl CredentialConfig {
         })
     }
 
+    /// What the HTTP transport needs of this credential.
+    pub fn transport(&self) -> crate::transport::Settings<'_> {
+        crate::transport::Settings {
+            tls: self.token_url.scheme() == "https" || self.graph_base_url.scheme() == "https",
+            ca_file: self.ca_file.as_deref(),
+            proxy: self.proxy.as_ref(),
+            connect_timeout: self.connect_timeout,
+        }
+    }
+
+    /// The secrets this credential's errors must never carry: its client
+    /// secret and its proxy URL and proxy password.
+    pub fn secrets(&self) -> Vec<String> {
+        crate::secret::secrets_of(self.auth_secret(), self.proxy.as_ref())
+    }
+
+    fn auth_secret(&self) -> Option<&Secret> {
+        match &self.auth {
+            ClientAuth::Secret(s) => Some(s),
+            ClientAuth::Certificate(_) => None,
+        }
+    }
+
     /// The Graph base URL as text, without a trailing slash.
     pub fn graph_base(&self) -> &str {
         self.graph_base_url.as_str().trim_end_matches('/')
     }
+}
+
+/// Checks a credential name: 1 to 128 characters, none of them control
+/// characters.
+pub fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
+        return Err(Error::argument(
+            "a credential name must be 1 to 128 characters without control characters",
+        ));
+    }
+    Ok(())
 }
 
 /// Reads a credentials file: a JSON object whose keys are credential names
@@ -377,7 +413,7 @@ pub fn parse_credentials(
     })?;
     let mut out = Vec::with_capacity(obj.len());
     for (name, value) in obj.iter().filter(|(n, _)| wanted(n)) {
-        crate::credentials::check_name(name)?;
+        check_name(name)?;
         let cfg = CredentialConfig::from_value(value).map_err(|e| Error {
             message: format!("credential '{name}' in {}: {}", path.display(), e.message),
             ..e

@@ -43,7 +43,7 @@ impl<'a> Call<'a> {
         Ok(Call {
             cred,
             options,
-            client: transport::client_for(&cred.config)?,
+            client: transport::client_for(&cred.config.transport())?,
             client_request_id: crate::ids::guid(),
             budget: Budget::new(options.retry_budget),
             retries: 0,

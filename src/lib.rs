@@ -3,7 +3,7 @@
 //! procedures and C programs.
 //!
 //! The core modules are safe Rust; only [`ffi`] uses `unsafe`, to read C
-//! strings and write C buffers (and [`token_cache`], for `geteuid` and
+//! strings and write C buffers (and [`token::cache`], for `geteuid` and
 //! `flock`, in two one-line functions). The C contract is `include/msgraph.h`,
 //! generated from the `ffi` module's doc comments.
 
@@ -33,7 +33,7 @@ pub mod status;
 pub mod sync;
 pub mod sync_round;
 pub mod token;
-pub mod token_cache;
+pub use token::cache as token_cache;
 pub mod transport;
 
 #[macro_use]

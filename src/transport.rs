@@ -10,7 +10,6 @@
 //! Oracle's dedicated agent that is the session's one thread; in the
 //! multithreaded agent, each agent thread keeps its own pool.
 
-use crate::config::CredentialConfig;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::status::*;
@@ -20,8 +19,22 @@ use once_cell::sync::Lazy;
 use std::cell::RefCell;
 use std::sync::Mutex;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// What the transport needs of a credential, as plain values borrowed from
+/// it (the transport knows nothing of credentials or their configuration).
+#[derive(Clone, Copy, Debug)]
+pub struct Settings<'a> {
+    /// Some endpoint is https, so TLS (and the trust store) is needed.
+    pub tls: bool,
+    /// Extra trusted CA certificates (PEM).
+    pub ca_file: Option<&'a Path>,
+    /// The credential's own proxy URL, if any (else the environment's).
+    pub proxy: Option<&'a Secret>,
+    /// Budget of the TCP and TLS connect.
+    pub connect_timeout: Duration,
+}
 
 /// The User-Agent sent on every request: "msgraph-extproc/0.1.0 (linux; x86_64)".
 pub fn user_agent() -> String {
@@ -119,8 +132,8 @@ impl RawResponse {
 /// The proxy for https: the credential's `proxy` key, else HTTPS_PROXY /
 /// https_proxy / ALL_PROXY / all_proxy from the environment (extproc.ora's
 /// SET lines). NO_PROXY / no_proxy exempt hosts.
-fn proxy_url(cfg: &CredentialConfig) -> Option<Secret> {
-    cfg.proxy.clone().or_else(|| {
+fn proxy_url(cfg: &Settings) -> Option<Secret> {
+    cfg.proxy.cloned().or_else(|| {
         ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
             .iter()
             .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
@@ -129,10 +142,10 @@ fn proxy_url(cfg: &CredentialConfig) -> Option<Secret> {
 }
 
 /// The shared client for a credential's TLS and proxy settings.
-pub fn client_for(cfg: &CredentialConfig) -> Result<Client> {
+pub fn client_for(cfg: &Settings) -> Result<Client> {
     let key = ClientKey {
-        tls: cfg.token_url.scheme() == "https" || cfg.graph_base_url.scheme() == "https",
-        ca_file: cfg.ca_file.clone(),
+        tls: cfg.tls,
+        ca_file: cfg.ca_file.map(Path::to_path_buf),
         proxy: proxy_url(cfg).map(|p| p.expose().to_string()),
         connect_timeout_ms: cfg.connect_timeout.as_millis(),
     };
@@ -180,8 +193,9 @@ static NATIVE_ROOTS: Lazy<Vec<rustls::pki_types::CertificateDer<'static>>> =
 /// operating system's roots, and the credential's `ca_file`.
 static TLS_CONFIGS: Lazy<Mutex<HashMap<Option<PathBuf>, rustls::ClientConfig>>> = Lazy::new(Default::default);
 
-fn tls_config(ca_file: Option<&PathBuf>) -> Result<rustls::ClientConfig> {
-    if let Some(c) = lock(&TLS_CONFIGS).get(&ca_file.cloned()) {
+fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
+    let ca_key = ca_file.map(Path::to_path_buf);
+    if let Some(c) = lock(&TLS_CONFIGS).get(&ca_key) {
         return Ok(c.clone());
     }
     use rustls::pki_types::pem::PemObject;
@@ -205,11 +219,11 @@ fn tls_config(ca_file: Option<&PathBuf>) -> Result<rustls::ClientConfig> {
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    lock(&TLS_CONFIGS).insert(ca_file.cloned(), config.clone());
+    lock(&TLS_CONFIGS).insert(ca_key, config.clone());
     Ok(config)
 }
 
-fn build_client(cfg: &CredentialConfig) -> Result<Client> {
+fn build_client(cfg: &Settings) -> Result<Client> {
     let mut b = Client::builder()
         .user_agent(user_agent())
         .redirect(reqwest::redirect::Policy::none())
@@ -217,9 +231,8 @@ fn build_client(cfg: &CredentialConfig) -> Result<Client> {
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true)
         .tcp_keepalive(Duration::from_secs(60));
-    let needs_tls = cfg.token_url.scheme() == "https" || cfg.graph_base_url.scheme() == "https";
-    b = if needs_tls {
-        b.use_preconfigured_tls(tls_config(cfg.ca_file.as_ref())?)
+    b = if cfg.tls {
+        b.use_preconfigured_tls(tls_config(cfg.ca_file)?)
     } else {
         // Plain http to loopback (the emulator): no trust store to load.
         b.use_rustls_tls().tls_built_in_root_certs(false)
