@@ -2,7 +2,7 @@
 //! when its arguments are unusable (nothing was sent); every outcome of an
 //! exchange, failures included, is a `Response`.
 
-use crate::batch;
+use crate::batch::{self};
 use crate::config::{read_credentials_file, CredentialConfig};
 use crate::credentials;
 use crate::error::{Error, Result};

@@ -79,13 +79,8 @@ pub(crate) const MAX_PAGES: u32 = 100_000;
 
 /// Fetches `url` and every following page, within `max_response_bytes` for
 /// the merged document and [`MAX_PAGES`] pages: a service whose nextLink
-/// never ends cannot exhaust the process.
-pub fn all_pages(call: &mut Call, url: Url) -> Result<Response> {
-    all_pages_with(call, url, &mut |_, _| {})
-}
-
-/// [`all_pages`], calling `progress(pages, items)` after each page (the
-/// CLI's progress line). A merge stopped by `max_items` while the service
+/// never ends cannot exhaust the process. Calls `progress(pages, items)`
+/// after each page (the CLI's progress line). A merge stopped by `max_items` while the service
 /// had more carries the header `x-msgraph-more: true`.
 pub fn all_pages_with(call: &mut Call, url: Url, progress: &mut dyn FnMut(u32, u64)) -> Result<Response> {
     let mut more = false;

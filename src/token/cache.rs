@@ -42,7 +42,6 @@ const MAX_ENTRY: u64 = 64 * 1024;
 /// Format version stored in every entry.
 const VERSION: u64 = 1;
 
-pub use crate::config::TOKEN_CACHE_ENV as ENV_DIR;
 pub use crate::secure_file::check_cache_dir as check_dir;
 
 /// The cache directory of a credential, if it uses one.

@@ -15,7 +15,7 @@ pub fn token(ctx: &Ctx, args: &Args) -> i32 {
     if args.switch("refresh") {
         o.insert("force_refresh".into(), json!(true));
     }
-    let r = match msgraph::api::token_info(&ctx.cred, Some(&Value::Object(o).to_string())) {
+    let r = match msgraph::token_info(&ctx.cred, Some(&Value::Object(o).to_string())) {
         Ok(r) => r,
         Err(e) => return report_error("token", &e),
     };
@@ -182,7 +182,7 @@ pub fn request(ctx: &Ctx, args: &Args) -> i32 {
         }
     };
     let what = format!("{} {url}", method.to_ascii_uppercase());
-    let r = match msgraph::api::request(&ctx.cred, method, url, body, paging::options(&hs).as_deref()) {
+    let r = match msgraph::request(&ctx.cred, method, url, body, paging::options(&hs).as_deref()) {
         Ok(r) => r,
         Err(e) => return report_error(&what, &e),
     };
@@ -231,7 +231,7 @@ pub fn batch(ctx: &Ctx, args: &Args) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let r = match msgraph::api::batch(&ctx.cred, &text, None) {
+    let r = match msgraph::batch(&ctx.cred, &text, None) {
         Ok(r) => r,
         Err(e) => return report_error("batch", &e),
     };

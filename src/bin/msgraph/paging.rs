@@ -3,7 +3,7 @@
 //! page's @odata.deltaLink.
 
 use crate::Ctx;
-use msgraph::response::Response;
+use msgraph::Response;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
@@ -23,7 +23,7 @@ struct Page {
 /// Why paging stopped early.
 pub enum Failure {
     /// The library refused the call (nothing was sent).
-    Refused(msgraph::error::Error),
+    Refused(msgraph::Error),
     /// An answer that is not a success, and the page it ended.
     Answer(Response, u32),
 }
@@ -132,7 +132,7 @@ pub fn fetch(ctx: &Ctx, url: &str, headers: &[(String, String)], all: bool, max_
     }
     let opts = opts.to_string();
     let mut progress = Progress { on: ctx.progress, drawn: false };
-    let r = msgraph::api::request_with_progress(&ctx.cred, "GET", url, None, Some(&opts), &mut |pages, items| {
+    let r = msgraph::request_with_progress(&ctx.cred, "GET", url, None, Some(&opts), &mut |pages, items| {
         progress.show(label, pages, items as usize)
     })
     .map_err(Failure::Refused)?;
