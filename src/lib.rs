@@ -55,6 +55,7 @@ pub use api::{
 };
 pub use error::{Error, Result};
 pub use graph::path_segment;
+pub use paging::Page;
 pub use response::Response;
 
 /// The keys the header must document: credential keys and the option keys

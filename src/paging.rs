@@ -15,16 +15,22 @@ use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+/// One page of a Graph collection, items left as raw JSON text borrowed
+/// from the body (also how the CLI reads a merged document).
 #[derive(Deserialize)]
-struct Page<'a> {
+pub struct Page<'a> {
+    /// The items, absent for an entity.
     #[serde(borrow)]
-    value: Option<Vec<&'a RawValue>>,
+    pub value: Option<Vec<&'a RawValue>>,
+    /// The next page.
     #[serde(rename = "@odata.nextLink")]
-    next_link: Option<String>,
+    pub next_link: Option<String>,
+    /// The delta link of a delta query's last page.
     #[serde(rename = "@odata.deltaLink")]
-    delta_link: Option<String>,
+    pub delta_link: Option<String>,
+    /// The collection's context URL.
     #[serde(rename = "@odata.context")]
-    context: Option<String>,
+    pub context: Option<String>,
 }
 
 /// What ended a page loop early, as a library failure when the HTTP answer
