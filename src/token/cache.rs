@@ -83,35 +83,26 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Writes `data` to `dir/name` atomically (temporary file, fsync, rename).
 /// With `replace` false an existing file is kept (hard link, not rename).
+/// tempfile makes the temporary file 0600 with O_EXCL (so never through a
+/// symbolic link) and removes it on every way out.
 fn write_atomic(dir: &Path, name: &str, data: &[u8], replace: bool) -> std::io::Result<()> {
-    let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), crate::ids::guid()));
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        drop(f);
-        let target = dir.join(name);
-        if replace {
-            std::fs::rename(&tmp, &target)?;
-        } else {
-            match std::fs::hard_link(&tmp, &target) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e),
-            }
+    let mut tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    let target = dir.join(name);
+    if replace {
+        tmp.persist(&target).map_err(|e| e.error)?;
+    } else {
+        match tmp.persist_noclobber(&target) {
+            Ok(_) => {}
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e.error),
         }
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    result
+    }
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// Reads a small regular file that only this user can access; None for

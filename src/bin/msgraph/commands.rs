@@ -274,15 +274,18 @@ fn is_resync(f: &Failure) -> bool {
     }
 }
 
+/// Writes `text` to `path` atomically: a 0600 temporary file beside it
+/// (tempfile: O_EXCL, removed on every way out), then a rename.
 fn write_private(path: &str, text: &str) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = format!("{path}.tmp.{}", std::process::id());
-    {
-        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-    }
-    std::fs::rename(&tmp, path)
+    let dir = match std::path::Path::new(path).parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// Follows a delta query to its deltaLink.
