@@ -54,14 +54,15 @@ pub fn credential_clear_tokens(name: &str) -> Result<()> {
 }
 
 fn parse_method(method: &str) -> Result<Method> {
-    let m = method.trim().to_ascii_uppercase();
-    match m.as_str() {
-        "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => {
-            Method::from_bytes(m.as_bytes()).map_err(|_| Error::argument("invalid HTTP method"))
-        }
-        "" => Err(Error::argument("the HTTP method is empty")),
-        _ => Err(Error::argument(format!("HTTP method '{}' is not supported", m.escape_default()))),
+    let m = method.trim();
+    let known = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::HEAD, Method::OPTIONS];
+    if let Some(k) = known.into_iter().find(|k| m.eq_ignore_ascii_case(k.as_str())) {
+        return Ok(k);
     }
+    if m.is_empty() {
+        return Err(Error::argument("the HTTP method is empty"));
+    }
+    Err(Error::argument(format!("HTTP method '{}' is not supported", m.to_ascii_uppercase().escape_default())))
 }
 
 fn finish(call: &Call, outcome: Result<Response>) -> Response {

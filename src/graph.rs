@@ -14,6 +14,11 @@ use reqwest::Client;
 use reqwest::{Method, Url};
 use std::time::{Duration, SystemTime};
 
+/// Header names made once (a name given as text is parsed, and a custom
+/// one copied, on every request).
+const CLIENT_REQUEST_ID: reqwest::header::HeaderName = reqwest::header::HeaderName::from_static("client-request-id");
+const RETRY_ATTEMPT: reqwest::header::HeaderName = reqwest::header::HeaderName::from_static("retry-attempt");
+
 /// Most redirects followed for one request.
 pub const MAX_REDIRECTS: u32 = 5;
 
@@ -80,8 +85,8 @@ pub fn resolve(cred: &Credential, url: &str) -> Result<Url> {
         return Err(Error::argument("the URL has spaces or control characters: percent-encode them"));
     }
     let base = &cred.config.graph_base_url;
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") || url.starts_with("//") {
+    let has_prefix = |p: &str| url.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    if has_prefix("http://") || has_prefix("https://") || url.starts_with("//") {
         let u = if url.starts_with("//") {
             Url::parse(&format!("{}:{url}", base.scheme()))
         } else {
@@ -157,7 +162,7 @@ pub fn send(call: &mut Call, method: Method, url: Url, body: Option<Bytes>, cont
 fn send_with_retries(call: &mut Call, method: &Method, url: &Url, body: Option<Bytes>, content_type: Option<&str>) -> Result<RawResponse> {
     let cfg = &call.cred.config;
     let with_token = same_origin(url, &cfg.graph_base_url);
-    let host = url.host_str().unwrap_or("").to_string();
+    let host = url.host_str().unwrap_or("");
     let mut renewed = false;
     let mut attempt = 0u32;
     // Outlook's per-mailbox concurrency, kept on this side (see `mailbox`).
@@ -168,20 +173,21 @@ fn send_with_retries(call: &mut Call, method: &Method, url: &Url, body: Option<B
     } else {
         None
     };
-    let app = format!("{}|{}", cfg.token_url, cfg.client_id);
+    // The app a mailbox's permits count for, only when a mailbox is named.
+    let app = mailbox.as_ref().map(|_| format!("{}|{}", cfg.token_url, cfg.client_id));
     loop {
-        let _permit = mailbox.clone().map(|m| crate::mailbox::acquire(&app, m, cfg.mailbox_concurrency));
+        let _permit = mailbox.clone().zip(app.as_deref()).map(|(m, app)| crate::mailbox::acquire(app, m, cfg.mailbox_concurrency));
         let token = if with_token { Some(token::get_within(call.cred, &call.token_limits)?.0) } else { None };
         let mut rb = call
             .client
             .request(method.clone(), url.clone())
             .timeout(call.options.timeout)
-            .header("client-request-id", call.client_request_id.as_str());
+            .header(CLIENT_REQUEST_ID, call.client_request_id.as_str());
         if let Some(t) = &token {
             rb = rb.header("authorization", format!("{} {}", bearer_type(&t.token_type), t.access_token.expose()));
         }
         if attempt > 0 {
-            rb = rb.header("retry-attempt", attempt.to_string());
+            rb = rb.header(RETRY_ATTEMPT, attempt.to_string());
         }
         let mut has_content_type = false;
         for (k, v) in &call.options.headers {
@@ -195,7 +201,7 @@ fn send_with_retries(call: &mut Call, method: &Method, url: &Url, body: Option<B
             rb = rb.body(b.clone());
         }
         call.requests += 1;
-        match transport::send(rb, &host, cfg.max_response_bytes) {
+        match transport::send(rb, host, cfg.max_response_bytes) {
             Err(e) => {
                 let transient = matches!(e.status, MSGRAPH_ERR_TRANSPORT | MSGRAPH_ERR_TIMEOUT);
                 if transient && is_idempotent(method.as_str()) && attempt < call.options.max_retries {
