@@ -68,6 +68,9 @@ pub struct CredentialConfig {
     /// Graph base URL such as `https://graph.microsoft.com/v1.0`, without a
     /// trailing slash.
     pub graph_base_url: Url,
+    /// The same URL with a trailing slash, which relative paths are joined
+    /// to (so a call's URL is not parsed from scratch, host included).
+    pub graph_base_dir: Url,
     /// Budget of one HTTP attempt, connect included.
     pub timeout: Duration,
     /// Budget of the TCP and TLS connect.
@@ -138,6 +141,16 @@ pub fn check_scheme(url: &Url, what: &str) -> Result<()> {
         ))),
         other => Err(Error::argument(format!("{what} has unsupported scheme '{other}'"))),
     }
+}
+
+/// `url` with a trailing slash on its path.
+fn base_dir(url: &Url) -> Url {
+    let mut dir = url.clone();
+    if !dir.path().ends_with('/') {
+        let path = format!("{}/", dir.path());
+        dir.set_path(&path);
+    }
+    dir
 }
 
 fn parse_endpoint(value: &str, key: &str) -> Result<Url> {
@@ -332,6 +345,7 @@ impl CredentialConfig {
             auth,
             scope,
             token_url,
+            graph_base_dir: base_dir(&graph_base_url),
             graph_base_url,
             timeout: ms("timeout_ms", 1, 3_600_000, 30_000)?,
             connect_timeout: ms("connect_timeout_ms", 1, 600_000, 10_000)?,

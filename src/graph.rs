@@ -105,8 +105,11 @@ pub fn resolve(cred: &Credential, url: &str) -> Result<Url> {
     if url.contains("://") {
         return Err(Error::argument("the URL has an unsupported scheme"));
     }
-    let joined = format!("{}/{}", cred.config.graph_base(), url.trim_start_matches('/'));
-    let u = Url::parse(&joined).map_err(|e| Error::argument(format!("the URL is malformed: {e}")))?;
+    // Joined to the base (its path ending in '/'): only the path and query
+    // are parsed. "./" keeps a first segment with a ':' from reading as a
+    // scheme.
+    let relative = format!("./{}", url.trim_start_matches('/'));
+    let u = cred.config.graph_base_dir.join(&relative).map_err(|e| Error::argument(format!("the URL is malformed: {e}")))?;
     if !same_origin(&u, base) {
         return Err(Error::refused("the URL leaves the credential's Graph origin"));
     }
@@ -258,6 +261,30 @@ const SEGMENT_KEEP: &percent_encoding::AsciiSet =
 /// list id): '/', '?', '#', '%' and the rest cannot change the URL's shape.
 pub fn path_segment(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, SEGMENT_KEEP).to_string()
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use crate::config::CredentialConfig;
+
+    /// Joining to the base directory gives what parsing "base/path" gave.
+    #[test]
+    fn joined_paths_are_the_parsed_ones() {
+        for base in ["http://127.0.0.1:8080/v1.0", "https://graph.microsoft.com/beta/", "https://graph.microsoft.com"] {
+            let cfg = CredentialConfig::from_json_text(&format!(
+                r#"{{"tenant_id":"t","client_id":"c","client_secret":"s","graph_base_url":"{base}"}}"#
+            ))
+            .unwrap();
+            for input in [
+                "/users", "users?$top=5", "/", "//x", "users/a:b", "me:x", "a b", "?q=1", "#f", "..", "../x", "/users/%2e%2e/x",
+                "\\users", "users/zoë", "sites/contoso.sharepoint.com:/sites/x:", "users?$filter=startswith(displayName,'a')",
+            ] {
+                let old = url::Url::parse(&format!("{}/{}", cfg.graph_base(), input.trim_start_matches('/')));
+                let new = cfg.graph_base_dir.join(&format!("./{}", input.trim_start_matches('/')));
+                assert_eq!(old.map(String::from).ok(), new.map(String::from).ok(), "{base} + {input}");
+            }
+        }
+    }
 }
 
 #[cfg(test)]
