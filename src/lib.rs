@@ -30,6 +30,9 @@ mod results;
 mod retry;
 mod secret;
 mod secure_file;
+/// Status codes (`MSGRAPH_OK`, `MSGRAPH_ERR_*`), as in the header: the one
+/// public module of the core (constants only), also re-exported at the root.
+pub mod status;
 mod sync;
 mod sync_round;
 mod token;
@@ -42,9 +45,7 @@ pub mod ffi;
 
 // The facade: what callers outside the crate use.
 
-/// Status codes (`MSGRAPH_OK`, `MSGRAPH_ERR_*`), as in the header: the
-/// one public module of the core (constants only), also re-exported here.
-pub mod status;
+/// Status codes (`MSGRAPH_OK`, `MSGRAPH_ERR_*`), as in the header.
 pub use status::*;
 
 /// The safe Rust API the CLI uses: the same calls as the C API, with the
