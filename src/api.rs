@@ -2,7 +2,7 @@
 //! when its arguments are unusable (nothing was sent); every outcome of an
 //! exchange, failures included, is a `Response`.
 
-use crate::batch;
+use crate::batch::{self};
 use crate::config::{read_credentials_file, CredentialConfig};
 use crate::credentials;
 use crate::error::{Error, Result};
@@ -49,19 +49,20 @@ pub fn credential_names() -> Response {
 pub fn credential_clear_tokens(name: &str) -> Result<()> {
     let cred = credentials::get(name)?;
     token::forget(name);
-    crate::token_cache::remove(&cred);
+    crate::token::cache::remove(&cred);
     Ok(())
 }
 
 fn parse_method(method: &str) -> Result<Method> {
-    let m = method.trim().to_ascii_uppercase();
-    match m.as_str() {
-        "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => {
-            Method::from_bytes(m.as_bytes()).map_err(|_| Error::argument("invalid HTTP method"))
-        }
-        "" => Err(Error::argument("the HTTP method is empty")),
-        _ => Err(Error::argument(format!("HTTP method '{}' is not supported", m.escape_default()))),
+    let m = method.trim();
+    let known = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::HEAD, Method::OPTIONS];
+    if let Some(k) = known.into_iter().find(|k| m.eq_ignore_ascii_case(k.as_str())) {
+        return Ok(k);
     }
+    if m.is_empty() {
+        return Err(Error::argument("the HTTP method is empty"));
+    }
+    Err(Error::argument(format!("HTTP method '{}' is not supported", m.to_ascii_uppercase().escape_default())))
 }
 
 fn finish(call: &Call, outcome: Result<Response>) -> Response {
@@ -82,7 +83,7 @@ fn finish(call: &Call, outcome: Result<Response>) -> Response {
 /// credential's secret, nor a token, whatever the service echoed.
 fn scrub_failure(r: &mut Response, cfg: &CredentialConfig) {
     if r.status < 0 || r.status >= 400 {
-        crate::secret::scrub_bytes(&mut r.body, &crate::secret::secrets_of(cfg));
+        crate::secret::scrub_bytes(&mut r.body, &cfg.secrets());
     }
 }
 
@@ -142,12 +143,12 @@ pub fn token_info(credential: &str, options: Option<&str>) -> Result<Response> {
     let request_id = crate::ids::guid();
     if opts.force_refresh {
         token::forget(credential);
-        crate::token_cache::remove(&cred);
+        crate::token::cache::remove(&cred);
     }
     let (t, source) = match token::get(&cred) {
         Ok(x) => x,
         Err(e) => {
-            let e = e.scrubbed(&crate::secret::secrets_of(&cred.config));
+            let e = e.scrubbed(&cred.config.secrets());
             return Ok(Response::from_error(&e, Some(&request_id)));
         }
     };

@@ -41,6 +41,8 @@ pub const KEYS: &[&str] = &[
     "token_cache_dir",
 ];
 
+/// Environment variable naming the agent-wide default token cache directory.
+pub const TOKEN_CACHE_ENV: &str = "MSGRAPH_TOKEN_CACHE_DIR";
 /// How the app proves its identity to the token endpoint.
 #[derive(Clone, Debug)]
 pub enum ClientAuth {
@@ -66,6 +68,9 @@ pub struct CredentialConfig {
     /// Graph base URL such as `https://graph.microsoft.com/v1.0`, without a
     /// trailing slash.
     pub graph_base_url: Url,
+    /// The same URL with a trailing slash, which relative paths are joined
+    /// to (so a call's URL is not parsed from scratch, host included).
+    pub graph_base_dir: Url,
     /// Budget of one HTTP attempt, connect included.
     pub timeout: Duration,
     /// Budget of the TCP and TLS connect.
@@ -136,6 +141,16 @@ pub fn check_scheme(url: &Url, what: &str) -> Result<()> {
         ))),
         other => Err(Error::argument(format!("{what} has unsupported scheme '{other}'"))),
     }
+}
+
+/// `url` with a trailing slash on its path.
+fn base_dir(url: &Url) -> Url {
+    let mut dir = url.clone();
+    if !dir.path().ends_with('/') {
+        let path = format!("{}/", dir.path());
+        dir.set_path(&path);
+    }
+    dir
 }
 
 fn parse_endpoint(value: &str, key: &str) -> Result<Url> {
@@ -317,12 +332,12 @@ impl CredentialConfig {
         // An empty key value switches the agent-wide default off.
         let token_cache_dir = match string_value(obj, "token_cache_dir")? {
             Some(d) => Some(d.trim().to_string()),
-            None => std::env::var(crate::token_cache::ENV_DIR).ok(),
+            None => std::env::var(TOKEN_CACHE_ENV).ok(),
         }
         .filter(|d| !d.is_empty())
         .map(PathBuf::from);
         if let Some(d) = &token_cache_dir {
-            crate::token_cache::check_dir(d)?;
+            crate::secure_file::check_cache_dir(d)?;
         }
         Ok(CredentialConfig {
             tenant_id,
@@ -330,6 +345,7 @@ impl CredentialConfig {
             auth,
             scope,
             token_url,
+            graph_base_dir: base_dir(&graph_base_url),
             graph_base_url,
             timeout: ms("timeout_ms", 1, 3_600_000, 30_000)?,
             connect_timeout: ms("connect_timeout_ms", 1, 600_000, 10_000)?,
@@ -345,10 +361,44 @@ impl CredentialConfig {
         })
     }
 
+    /// What the HTTP transport needs of this credential.
+    pub fn transport(&self) -> crate::transport::Settings<'_> {
+        crate::transport::Settings {
+            tls: self.token_url.scheme() == "https" || self.graph_base_url.scheme() == "https",
+            ca_file: self.ca_file.as_deref(),
+            proxy: self.proxy.as_ref(),
+            connect_timeout: self.connect_timeout,
+        }
+    }
+
+    /// The secrets this credential's errors must never carry: its client
+    /// secret and its proxy URL and proxy password.
+    pub fn secrets(&self) -> Vec<String> {
+        crate::secret::secrets_of(self.auth_secret(), self.proxy.as_ref())
+    }
+
+    fn auth_secret(&self) -> Option<&Secret> {
+        match &self.auth {
+            ClientAuth::Secret(s) => Some(s),
+            ClientAuth::Certificate(_) => None,
+        }
+    }
+
     /// The Graph base URL as text, without a trailing slash.
     pub fn graph_base(&self) -> &str {
         self.graph_base_url.as_str().trim_end_matches('/')
     }
+}
+
+/// Checks a credential name: 1 to 128 characters, none of them control
+/// characters.
+pub fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
+        return Err(Error::argument(
+            "a credential name must be 1 to 128 characters without control characters",
+        ));
+    }
+    Ok(())
 }
 
 /// Reads a credentials file: a JSON object whose keys are credential names
@@ -377,7 +427,7 @@ pub fn parse_credentials(
     })?;
     let mut out = Vec::with_capacity(obj.len());
     for (name, value) in obj.iter().filter(|(n, _)| wanted(n)) {
-        crate::credentials::check_name(name)?;
+        check_name(name)?;
         let cfg = CredentialConfig::from_value(value).map_err(|e| Error {
             message: format!("credential '{name}' in {}: {}", path.display(), e.message),
             ..e

@@ -12,6 +12,7 @@ use once_cell::sync::Lazy;
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A registered credential.
@@ -24,6 +25,19 @@ pub struct Credential {
     /// Keyed hash of everything that decides which token it gets (secret
     /// included): two credentials share cached tokens only if these match.
     pub fingerprint: u64,
+    /// Which registration this is: every set (even with the same
+    /// configuration) gets a new one, so tokens cached for an earlier
+    /// registration of the name are never used again.
+    pub generation: u64,
+}
+
+/// Counts registrations and removals.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Moves on at every set and remove: the token cache compares it with what
+/// it last saw to drop the tokens of replaced and removed credentials.
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::Acquire)
 }
 
 static REGISTRY: Lazy<Mutex<HashMap<String, Arc<Credential>>>> = Lazy::new(Default::default);
@@ -44,24 +58,19 @@ fn fingerprint(cfg: &CredentialConfig) -> u64 {
     h.finish()
 }
 
-/// Checks a credential name: 1 to 128 characters, none of them control
-/// characters.
-pub fn check_name(name: &str) -> Result<()> {
-    if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
-        return Err(Error::argument(
-            "a credential name must be 1 to 128 characters without control characters",
-        ));
-    }
-    Ok(())
-}
+pub use crate::config::check_name;
 
 /// Registers or replaces a credential. Replacing drops the tokens cached for
-/// the name.
+/// the name (the token cache keys them by [`Credential::generation`]).
 pub fn set(name: &str, config: CredentialConfig) -> Result<()> {
     check_name(name)?;
-    let cred = Arc::new(Credential { name: name.to_string(), fingerprint: fingerprint(&config), config });
-    lock(&REGISTRY).insert(name.to_string(), cred);
-    crate::token::forget(name);
+    let mut registry = lock(&REGISTRY);
+    let generation = GENERATION.fetch_add(1, Ordering::AcqRel) + 1;
+    let cred = Arc::new(Credential { name: name.to_string(), fingerprint: fingerprint(&config), config, generation });
+    registry.insert(name.to_string(), cred);
+    drop(registry);
+    // HTTP clients no credential uses any more are dropped.
+    crate::transport::credentials_changed();
     Ok(())
 }
 
@@ -76,8 +85,12 @@ pub fn set_all(entries: Vec<(String, CredentialConfig)>) -> Result<usize> {
 
 /// Removes a credential and its cached tokens.
 pub fn remove(name: &str) -> Result<()> {
-    let removed = lock(&REGISTRY).remove(name);
-    crate::token::forget(name);
+    let removed = {
+        let mut registry = lock(&REGISTRY);
+        GENERATION.fetch_add(1, Ordering::AcqRel);
+        registry.remove(name)
+    };
+    crate::transport::credentials_changed();
     removed.map(|_| ()).ok_or_else(|| unknown(name))
 }
 

@@ -14,6 +14,11 @@ use reqwest::Client;
 use reqwest::{Method, Url};
 use std::time::{Duration, SystemTime};
 
+/// Header names made once (a name given as text is parsed, and a custom
+/// one copied, on every request).
+const CLIENT_REQUEST_ID: reqwest::header::HeaderName = reqwest::header::HeaderName::from_static("client-request-id");
+const RETRY_ATTEMPT: reqwest::header::HeaderName = reqwest::header::HeaderName::from_static("retry-attempt");
+
 /// Most redirects followed for one request.
 pub const MAX_REDIRECTS: u32 = 5;
 
@@ -43,7 +48,7 @@ impl<'a> Call<'a> {
         Ok(Call {
             cred,
             options,
-            client: transport::client_for(&cred.config)?,
+            client: transport::client_for(&cred.config.transport())?,
             client_request_id: crate::ids::guid(),
             budget: Budget::new(options.retry_budget),
             retries: 0,
@@ -80,8 +85,8 @@ pub fn resolve(cred: &Credential, url: &str) -> Result<Url> {
         return Err(Error::argument("the URL has spaces or control characters: percent-encode them"));
     }
     let base = &cred.config.graph_base_url;
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") || url.starts_with("//") {
+    let has_prefix = |p: &str| url.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    if has_prefix("http://") || has_prefix("https://") || url.starts_with("//") {
         let u = if url.starts_with("//") {
             Url::parse(&format!("{}:{url}", base.scheme()))
         } else {
@@ -100,8 +105,11 @@ pub fn resolve(cred: &Credential, url: &str) -> Result<Url> {
     if url.contains("://") {
         return Err(Error::argument("the URL has an unsupported scheme"));
     }
-    let joined = format!("{}/{}", cred.config.graph_base(), url.trim_start_matches('/'));
-    let u = Url::parse(&joined).map_err(|e| Error::argument(format!("the URL is malformed: {e}")))?;
+    // Joined to the base (its path ending in '/'): only the path and query
+    // are parsed. "./" keeps a first segment with a ':' from reading as a
+    // scheme.
+    let relative = format!("./{}", url.trim_start_matches('/'));
+    let u = cred.config.graph_base_dir.join(&relative).map_err(|e| Error::argument(format!("the URL is malformed: {e}")))?;
     if !same_origin(&u, base) {
         return Err(Error::refused("the URL leaves the credential's Graph origin"));
     }
@@ -157,7 +165,7 @@ pub fn send(call: &mut Call, method: Method, url: Url, body: Option<Bytes>, cont
 fn send_with_retries(call: &mut Call, method: &Method, url: &Url, body: Option<Bytes>, content_type: Option<&str>) -> Result<RawResponse> {
     let cfg = &call.cred.config;
     let with_token = same_origin(url, &cfg.graph_base_url);
-    let host = url.host_str().unwrap_or("").to_string();
+    let host = url.host_str().unwrap_or("");
     let mut renewed = false;
     let mut attempt = 0u32;
     // Outlook's per-mailbox concurrency, kept on this side (see `mailbox`).
@@ -168,20 +176,21 @@ fn send_with_retries(call: &mut Call, method: &Method, url: &Url, body: Option<B
     } else {
         None
     };
-    let app = format!("{}|{}", cfg.token_url, cfg.client_id);
+    // The app a mailbox's permits count for, only when a mailbox is named.
+    let app = mailbox.as_ref().map(|_| format!("{}|{}", cfg.token_url, cfg.client_id));
     loop {
-        let _permit = mailbox.clone().map(|m| crate::mailbox::acquire(&app, m, cfg.mailbox_concurrency));
+        let _permit = mailbox.clone().zip(app.as_deref()).map(|(m, app)| crate::mailbox::acquire(app, m, cfg.mailbox_concurrency));
         let token = if with_token { Some(token::get_within(call.cred, &call.token_limits)?.0) } else { None };
         let mut rb = call
             .client
             .request(method.clone(), url.clone())
             .timeout(call.options.timeout)
-            .header("client-request-id", call.client_request_id.as_str());
+            .header(CLIENT_REQUEST_ID, call.client_request_id.as_str());
         if let Some(t) = &token {
             rb = rb.header("authorization", format!("{} {}", bearer_type(&t.token_type), t.access_token.expose()));
         }
         if attempt > 0 {
-            rb = rb.header("retry-attempt", attempt.to_string());
+            rb = rb.header(RETRY_ATTEMPT, attempt.to_string());
         }
         let mut has_content_type = false;
         for (k, v) in &call.options.headers {
@@ -195,7 +204,7 @@ fn send_with_retries(call: &mut Call, method: &Method, url: &Url, body: Option<B
             rb = rb.body(b.clone());
         }
         call.requests += 1;
-        match transport::send(rb, &host, cfg.max_response_bytes) {
+        match transport::send(rb, host, cfg.max_response_bytes) {
             Err(e) => {
                 let transient = matches!(e.status, MSGRAPH_ERR_TRANSPORT | MSGRAPH_ERR_TIMEOUT);
                 if transient && is_idempotent(method.as_str()) && attempt < call.options.max_retries {
@@ -252,6 +261,30 @@ const SEGMENT_KEEP: &percent_encoding::AsciiSet =
 /// list id): '/', '?', '#', '%' and the rest cannot change the URL's shape.
 pub fn path_segment(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, SEGMENT_KEEP).to_string()
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use crate::config::CredentialConfig;
+
+    /// Joining to the base directory gives what parsing "base/path" gave.
+    #[test]
+    fn joined_paths_are_the_parsed_ones() {
+        for base in ["http://127.0.0.1:8080/v1.0", "https://graph.microsoft.com/beta/", "https://graph.microsoft.com"] {
+            let cfg = CredentialConfig::from_json_text(&format!(
+                r#"{{"tenant_id":"t","client_id":"c","client_secret":"s","graph_base_url":"{base}"}}"#
+            ))
+            .unwrap();
+            for input in [
+                "/users", "users?$top=5", "/", "//x", "users/a:b", "me:x", "a b", "?q=1", "#f", "..", "../x", "/users/%2e%2e/x",
+                "\\users", "users/zoë", "sites/contoso.sharepoint.com:/sites/x:", "users?$filter=startswith(displayName,'a')",
+            ] {
+                let old = url::Url::parse(&format!("{}/{}", cfg.graph_base(), input.trim_start_matches('/')));
+                let new = cfg.graph_base_dir.join(&format!("./{}", input.trim_start_matches('/')));
+                assert_eq!(old.map(String::from).ok(), new.map(String::from).ok(), "{base} + {input}");
+            }
+        }
+    }
 }
 
 #[cfg(test)]

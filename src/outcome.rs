@@ -169,12 +169,6 @@ impl Outcome {
         Outcome { status, reason, ora_code, phrase: reason_phrase(status), aadsts, code, summary, message, hint }
     }
 
-    /// The verdict on a response (its headers carry the reason and ids).
-    pub fn of_response(r: &crate::response::Response) -> Outcome {
-        let header = |name: &str| r.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-        Outcome::new(r.status, header("x-msgraph-reason"), &r.body, header("request-id"), header("client-request-id"))
-    }
-
     /// The verdict on a library error that has no result.
     pub fn of_error(e: &Error) -> Outcome {
         let body = serde_json::to_vec(&e.to_document()).unwrap_or_default();

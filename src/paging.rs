@@ -15,16 +15,22 @@ use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+/// One page of a Graph collection, items left as raw JSON text borrowed
+/// from the body (also how the CLI reads a merged document).
 #[derive(Deserialize)]
-struct Page<'a> {
+pub struct Page<'a> {
+    /// The items, absent for an entity.
     #[serde(borrow)]
-    value: Option<Vec<&'a RawValue>>,
+    pub value: Option<Vec<&'a RawValue>>,
+    /// The next page.
     #[serde(rename = "@odata.nextLink")]
-    next_link: Option<String>,
+    pub next_link: Option<String>,
+    /// The delta link of a delta query's last page.
     #[serde(rename = "@odata.deltaLink")]
-    delta_link: Option<String>,
+    pub delta_link: Option<String>,
+    /// The collection's context URL.
     #[serde(rename = "@odata.context")]
-    context: Option<String>,
+    pub context: Option<String>,
 }
 
 /// What ended a page loop early, as a library failure when the HTTP answer
@@ -79,13 +85,8 @@ pub(crate) const MAX_PAGES: u32 = 100_000;
 
 /// Fetches `url` and every following page, within `max_response_bytes` for
 /// the merged document and [`MAX_PAGES`] pages: a service whose nextLink
-/// never ends cannot exhaust the process.
-pub fn all_pages(call: &mut Call, url: Url) -> Result<Response> {
-    all_pages_with(call, url, &mut |_, _| {})
-}
-
-/// [`all_pages`], calling `progress(pages, items)` after each page (the
-/// CLI's progress line). A merge stopped by `max_items` while the service
+/// never ends cannot exhaust the process. Calls `progress(pages, items)`
+/// after each page (the CLI's progress line). A merge stopped by `max_items` while the service
 /// had more carries the header `x-msgraph-more: true`.
 pub fn all_pages_with(call: &mut Call, url: Url, progress: &mut dyn FnMut(u32, u64)) -> Result<Response> {
     let mut more = false;

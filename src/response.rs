@@ -2,7 +2,7 @@
 //! Graph error so callers parse one format.
 
 use crate::error::Error;
-use crate::outcome::Reason;
+use crate::outcome::{Outcome, Reason};
 use crate::transport::RawResponse;
 
 /// The outcome of a call, as stored behind a result handle.
@@ -81,8 +81,6 @@ fn error_brace(body: &[u8]) -> Option<usize> {
     (body.get(at) == Some(&b'{')).then_some(at)
 }
 
-/// The reason given to access-policy blocks.
-pub const ACCESS_POLICY_REASON: &str = Reason::AccessPolicy.field_value();
 /// The reason given to expired delta tokens.
 pub const RESYNC_REASON: &str = Reason::ResyncRequired.field_value();
 
@@ -99,5 +97,15 @@ pub fn mark_item_reason(item: &mut serde_json::Value) {
         if item["body"]["error"].is_object() {
             item["body"]["error"]["msgraph_reason"] = reason.into();
         }
+    }
+}
+
+// Written here, not in outcome.rs, so that outcome sits below response in
+// the layers (tests/layers.rs): the verdict knows nothing of results.
+impl Outcome {
+    /// The verdict on a response (its headers carry the reason and ids).
+    pub fn of_response(r: &Response) -> Outcome {
+        let header = |name: &str| r.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        Outcome::new(r.status, header("x-msgraph-reason"), &r.body, header("request-id"), header("client-request-id"))
     }
 }

@@ -47,11 +47,7 @@ impl StoredResult {
         let mut body = r.body;
         let utf8 = std::str::from_utf8(&body).is_ok();
         body.push(0);
-        let headers = r
-            .headers
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), CString::new(v.replace('\0', "")).unwrap_or_default()))
-            .collect();
+        let headers = r.headers.into_iter().map(|(k, v)| (lower_case(k), c_string(v))).collect();
         StoredResult {
             status: r.status,
             body,
@@ -192,11 +188,34 @@ impl StoredResult {
     }
 }
 
+/// A header name in lower case, the string kept when it already is.
+fn lower_case(mut k: String) -> String {
+    if k.bytes().any(|b| b.is_ascii_uppercase()) {
+        k.make_ascii_lowercase();
+    }
+    k
+}
+
+/// A header value as a C string: the string's own buffer when it holds no
+/// NUL (the transport leaves room for the terminator), else without them.
+fn c_string(v: String) -> CString {
+    match CString::new(v) {
+        Ok(c) => c,
+        Err(e) => {
+            let mut bytes = e.into_vec();
+            bytes.retain(|b| *b != 0);
+            CString::new(bytes).unwrap_or_default()
+        }
+    }
+}
+
 fn is_continuation(b: u8) -> bool {
     b & 0xC0 == 0x80
 }
 
 static MAX_LIVE: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_LIVE);
+/// The table's `live`, readable without its lock (written under it).
+static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 const SLOT_BITS: u32 = 20;
 const SLOT_MASK: i32 = (1 << SLOT_BITS) - 1;
@@ -255,13 +274,14 @@ pub fn insert(r: Response) -> Result<i32> {
     slot.1 = Some(stored);
     let handle = (slot.0 << SLOT_BITS) | index as i32;
     t.live += 1;
+    LIVE.store(t.live, Ordering::Relaxed);
     Ok(handle)
 }
 
 /// Fails with `MSGRAPH_ERR_LIMIT` when no further result can be stored, so
 /// that a call does not spend an exchange whose answer it cannot keep.
 pub fn check_capacity() -> Result<()> {
-    let live = lock(&TABLE).live;
+    let live = LIVE.load(Ordering::Relaxed);
     if live >= MAX_LIVE.load(Ordering::Relaxed) {
         return Err(Error::new(
             MSGRAPH_ERR_LIMIT,
@@ -294,6 +314,7 @@ pub fn free(handle: i32) -> Result<()> {
         slot.0 = if slot.0 >= MAX_GENERATION { 1 } else { slot.0 + 1 };
         t.free.push_back(index);
         t.live -= 1;
+        LIVE.store(t.live, Ordering::Relaxed);
         r
     };
     // The body is dropped outside the lock.

@@ -171,13 +171,14 @@ pub fn scrub_text(text: &str, secrets: &[String]) -> String {
 }
 
 /// The secrets a credential's errors must never carry: its client secret
-/// and its proxy URL and proxy password.
-pub fn secrets_of(cfg: &crate::config::CredentialConfig) -> Vec<String> {
+/// and its proxy URL and proxy password (the credential's own list is
+/// `CredentialConfig::secrets`).
+pub fn secrets_of(client_secret: Option<&Secret>, proxy: Option<&Secret>) -> Vec<String> {
     let mut out = Vec::new();
-    if let crate::config::ClientAuth::Secret(s) = &cfg.auth {
+    if let Some(s) = client_secret {
         out.push(s.expose().to_string());
     }
-    if let Some(p) = &cfg.proxy {
+    if let Some(p) = proxy {
         out.push(p.expose().to_string());
         if let Ok(u) = url::Url::parse(p.expose()) {
             if let Some(pw) = u.password().filter(|p| !p.is_empty()) {

@@ -7,6 +7,7 @@
 use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// What a file must be.
@@ -51,6 +52,41 @@ pub struct CheckedFile {
 fn effective_uid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() }
+}
+
+/// Checks (creating it 0700 when missing) a token cache directory: an
+/// absolute path to a directory owned by this process's user, mode 0700.
+pub fn check_cache_dir(dir: &Path) -> Result<()> {
+    let refuse = |why: String| Error::config(format!("token cache directory {}: {why}", dir.display()));
+    if !dir.is_absolute() {
+        return Err(refuse("must be an absolute path".into()));
+    }
+    let meta = match std::fs::metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut b = std::fs::DirBuilder::new();
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            match b.create(dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(refuse(format!("cannot create it: {e}"))),
+            }
+            std::fs::metadata(dir).map_err(|e| refuse(e.to_string()))?
+        }
+        Err(e) => return Err(refuse(e.to_string())),
+    };
+    if !meta.is_dir() {
+        return Err(refuse("not a directory".into()));
+    }
+    let me = effective_uid();
+    if meta.uid() != me {
+        return Err(refuse(format!("owned by uid {}, not by this process's user (uid {me})", meta.uid())));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(refuse(format!("has mode {mode:03o}: group and others must have no access (chmod 700)")));
+    }
+    Ok(())
 }
 
 /// Opens `path` once and checks the open file against `rule`: a regular

@@ -248,7 +248,7 @@ pub fn run(credential: &str, collections_json: &str, options_json: Option<&str>)
     let cred = crate::credentials::get(credential)?;
     let call_options = crate::options::CallOptions::parse(Some(&batch_options), &cred.config, true)?;
     let mut call = crate::graph::Call::new(&cred, &call_options)?;
-    let secrets = crate::secret::secrets_of(&cred.config);
+    let secrets = cred.config.secrets();
     let (mut items, mut batches, mut requests, mut retries, mut page_rounds) = (0usize, 0u64, 0u64, 0u64, 0u32);
     while !open.is_empty() {
         let left = o.max_items - items;

@@ -25,7 +25,7 @@
 //!   is released at its own deadline.
 
 use crate::config::ClientAuth;
-use crate::credentials::Credential;
+use crate::credentials::{self, Credential};
 use crate::error::{Error, Result};
 use crate::retry::{backoff, parse_retry_after};
 use crate::secret::Secret;
@@ -35,8 +35,11 @@ use crate::transport::{self, RawResponse};
 use once_cell::sync::Lazy;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
+
+pub mod cache;
 
 /// How long a refusal by the token endpoint is replayed from memory.
 pub const REFUSAL_MEMORY: Duration = Duration::from_secs(60);
@@ -143,18 +146,27 @@ struct Slot {
     changed: Condvar,
 }
 
-type Key = (String, u64);
+/// Name, fingerprint and registration ([`Credential::generation`]).
+type Key = (String, u64, u64);
 static CACHE: Lazy<Mutex<HashMap<Key, Arc<Slot>>>> = Lazy::new(Default::default);
+/// The registry's generation the cache was last pruned at.
+static PRUNED_AT: AtomicU64 = AtomicU64::new(0);
 
 fn slot(cred: &Credential) -> Arc<Slot> {
-    lock(&CACHE).entry((cred.name.clone(), cred.fingerprint)).or_default().clone()
+    let mut cache = lock(&CACHE);
+    let now = credentials::generation();
+    if PRUNED_AT.swap(now, Ordering::AcqRel) != now {
+        // Credentials were set or removed since: drop the slots of
+        // registrations that are gone (lock order: CACHE, then the registry).
+        cache.retain(|(n, _, g), _| credentials::get(n).is_ok_and(|c| c.generation == *g));
+    }
+    cache.entry((cred.name.clone(), cred.fingerprint, cred.generation)).or_default().clone()
 }
 
-/// Drops every token cached under a credential name.
+/// Drops every token cached under a credential name (a forced refresh).
 pub fn forget(name: &str) {
-    lock(&CACHE).retain(|(n, _), _| n != name);
-    // Called when a credential is set, replaced or removed (and on a
-    // forced refresh): HTTP clients no credential uses are dropped.
+    lock(&CACHE).retain(|(n, _, _), _| n != name);
+    // HTTP clients are made anew too.
     transport::credentials_changed();
 }
 
@@ -167,7 +179,7 @@ pub fn invalidate(cred: &Credential, token: &Arc<Token>) {
         st.token = None;
     }
     drop(st);
-    crate::token_cache::discard(cred, token);
+    crate::token::cache::discard(cred, token);
 }
 
 /// Ends a refresh: stores its outcome, resets `refreshing` and wakes the
@@ -262,7 +274,7 @@ pub fn get_within(cred: &Credential, lim: &Limits) -> Result<(Arc<Token>, Source
         // A proactive refresh never waits: the valid token serves meanwhile.
         // With a shared token cache, another process's token may be served.
         let proactive = valid.is_some();
-        let outcome = crate::token_cache::fetch_through(cred, lim.deadline, || fetch(cred, lim, proactive));
+        let outcome = crate::token::cache::fetch_through(cred, lim.deadline, || fetch(cred, lim, proactive));
         let mut served = None;
         return match outcome {
             Ok((t, source)) => {
@@ -318,7 +330,7 @@ impl From<Error> for Failure {
 /// bounded by the call's limits.
 fn fetch(cred: &Credential, lim: &Limits, proactive: bool) -> std::result::Result<Arc<Token>, Failure> {
     let cfg = &cred.config;
-    let client = transport::client_for(cfg)?;
+    let client = transport::client_for(&cfg.transport())?;
     let host = cfg.token_url.host_str().unwrap_or("").to_string();
     let mut attempt = 0u32;
     // A retry (one at most) when the call allows one and its wait fits.
@@ -385,7 +397,7 @@ fn fetch(cred: &Credential, lim: &Limits, proactive: bool) -> std::result::Resul
 
 fn with_context(mut e: Error, cred: &Credential) -> Error {
     e.message = format!("token request for credential '{}': {}", cred.name, e.message);
-    e.scrubbed(&crate::secret::secrets_of(&cred.config))
+    e.scrubbed(&cred.config.secrets())
 }
 
 fn parse_success(
@@ -469,5 +481,5 @@ fn refusal(cred: &Credential, resp: &RawResponse, status: i32) -> Error {
     e.message = message;
     // Whatever the endpoint (or a proxy) echoed: never the credential's
     // secret, assertion or a token.
-    e.scrubbed(&crate::secret::secrets_of(&cred.config))
+    e.scrubbed(&cred.config.secrets())
 }

@@ -10,7 +10,6 @@
 //! Oracle's dedicated agent that is the session's one thread; in the
 //! multithreaded agent, each agent thread keeps its own pool.
 
-use crate::config::CredentialConfig;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::status::*;
@@ -20,8 +19,22 @@ use once_cell::sync::Lazy;
 use std::cell::RefCell;
 use std::sync::Mutex;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// What the transport needs of a credential, as plain values borrowed from
+/// it (the transport knows nothing of credentials or their configuration).
+#[derive(Clone, Copy, Debug)]
+pub struct Settings<'a> {
+    /// Some endpoint is https, so TLS (and the trust store) is needed.
+    pub tls: bool,
+    /// Extra trusted CA certificates (PEM).
+    pub ca_file: Option<&'a Path>,
+    /// The credential's own proxy URL, if any (else the environment's).
+    pub proxy: Option<&'a Secret>,
+    /// Budget of the TCP and TLS connect.
+    pub connect_timeout: Duration,
+}
 
 /// The User-Agent sent on every request: "msgraph-extproc/0.1.0 (linux; x86_64)".
 pub fn user_agent() -> String {
@@ -49,6 +62,13 @@ struct Local {
     epoch: u64,
     /// Uses, for dropping the least used client past the bound.
     uses: HashMap<ClientKey, u64>,
+    /// The client of the last call, found again without hashing or
+    /// allocating when the next call has the same settings (the common
+    /// case: one credential per session).
+    last: Option<(ClientKey, Client)>,
+    /// The environment's proxy (HTTPS_PROXY…), read once per epoch rather
+    /// than on every call.
+    env_proxy: Option<Option<String>>,
 }
 
 /// Most clients (each with its own connection pool) one thread keeps.
@@ -91,6 +111,8 @@ fn with_local<T>(f: impl FnOnce(&mut Local) -> Result<T>) -> Result<T> {
                     clients: HashMap::new(),
                     epoch: CLIENT_EPOCH.load(std::sync::atomic::Ordering::Relaxed),
                     uses: HashMap::new(),
+                    last: None,
+                    env_proxy: None,
                 });
             }
             f(slot.as_mut().expect("set above"))
@@ -116,32 +138,42 @@ impl RawResponse {
     }
 }
 
-/// The proxy for https: the credential's `proxy` key, else HTTPS_PROXY /
-/// https_proxy / ALL_PROXY / all_proxy from the environment (extproc.ora's
-/// SET lines). NO_PROXY / no_proxy exempt hosts.
-fn proxy_url(cfg: &CredentialConfig) -> Option<Secret> {
-    cfg.proxy.clone().or_else(|| {
-        ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
-            .map(Secret::new)
-    })
+/// The environment's proxy for https: HTTPS_PROXY / https_proxy /
+/// ALL_PROXY / all_proxy (extproc.ora's SET lines).
+fn env_proxy() -> Option<String> {
+    ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+}
+
+/// The proxy for https: the credential's `proxy` key, else the
+/// environment's. NO_PROXY / no_proxy exempt hosts.
+fn proxy_url(cfg: &Settings, env: Option<&str>) -> Option<Secret> {
+    cfg.proxy.cloned().or_else(|| env.map(Secret::new))
+}
+
+impl ClientKey {
+    /// Whether `cfg` (with the environment's proxy `env`) names this key,
+    /// compared in place: no allocation.
+    fn matches(&self, cfg: &Settings, env: Option<&str>) -> bool {
+        let proxy = cfg.proxy.map(Secret::expose).or(env);
+        self.tls == cfg.tls
+            && self.connect_timeout_ms == cfg.connect_timeout.as_millis()
+            && self.ca_file.as_deref() == cfg.ca_file
+            && self.proxy.as_deref() == proxy
+    }
 }
 
 /// The shared client for a credential's TLS and proxy settings.
-pub fn client_for(cfg: &CredentialConfig) -> Result<Client> {
-    let key = ClientKey {
-        tls: cfg.token_url.scheme() == "https" || cfg.graph_base_url.scheme() == "https",
-        ca_file: cfg.ca_file.clone(),
-        proxy: proxy_url(cfg).map(|p| p.expose().to_string()),
-        connect_timeout_ms: cfg.connect_timeout.as_millis(),
-    };
+pub fn client_for(cfg: &Settings) -> Result<Client> {
     with_local(|local| {
         let epoch = CLIENT_EPOCH.load(std::sync::atomic::Ordering::Relaxed);
         if epoch != local.epoch {
             local.epoch = epoch;
             local.clients.clear();
             local.uses.clear();
+            local.last = None;
+            local.env_proxy = None;
             // Let the dropped pools' connection tasks see that and close.
             local.runtime.block_on(async {
                 for _ in 0..4 {
@@ -149,21 +181,45 @@ pub fn client_for(cfg: &CredentialConfig) -> Result<Client> {
                 }
             });
         }
+        if local.env_proxy.is_none() {
+            local.env_proxy = Some(env_proxy());
+        }
+        if let (Some((k, c)), Some(env)) = (&local.last, &local.env_proxy) {
+            if k.matches(cfg, env.as_deref()) {
+                if let Some(n) = local.uses.get_mut(k) {
+                    *n += 1;
+                }
+                return Ok(c.clone());
+            }
+        }
+        let env = local.env_proxy.clone().flatten();
+        let key = ClientKey {
+            tls: cfg.tls,
+            ca_file: cfg.ca_file.map(Path::to_path_buf),
+            proxy: proxy_url(cfg, env.as_deref()).map(|p| p.expose().to_string()),
+            connect_timeout_ms: cfg.connect_timeout.as_millis(),
+        };
         if let Some(c) = local.clients.get(&key) {
-            *local.uses.entry(key).or_default() += 1;
-            return Ok(c.clone());
+            *local.uses.entry(key.clone()).or_default() += 1;
+            let c = c.clone();
+            local.last = Some((key, c.clone()));
+            return Ok(c);
         }
         if local.clients.len() >= MAX_CLIENTS_PER_THREAD {
             if let Some(k) = local.uses.iter().min_by_key(|(_, n)| **n).map(|(k, _)| k.clone()) {
                 local.clients.remove(&k);
                 local.uses.remove(&k);
+                if local.last.as_ref().is_some_and(|(l, _)| *l == k) {
+                    local.last = None;
+                }
             }
         }
         // The client's pool and connector belong to this thread's runtime.
         let _entered = local.runtime.enter();
-        let client = build_client(cfg)?;
+        let client = build_client(cfg, env.as_deref())?;
         local.uses.insert(key.clone(), 1);
-        local.clients.insert(key, client.clone());
+        local.clients.insert(key.clone(), client.clone());
+        local.last = Some((key, client.clone()));
         Ok(client)
     })
 }
@@ -180,8 +236,9 @@ static NATIVE_ROOTS: Lazy<Vec<rustls::pki_types::CertificateDer<'static>>> =
 /// operating system's roots, and the credential's `ca_file`.
 static TLS_CONFIGS: Lazy<Mutex<HashMap<Option<PathBuf>, rustls::ClientConfig>>> = Lazy::new(Default::default);
 
-fn tls_config(ca_file: Option<&PathBuf>) -> Result<rustls::ClientConfig> {
-    if let Some(c) = lock(&TLS_CONFIGS).get(&ca_file.cloned()) {
+fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
+    let ca_key = ca_file.map(Path::to_path_buf);
+    if let Some(c) = lock(&TLS_CONFIGS).get(&ca_key) {
         return Ok(c.clone());
     }
     use rustls::pki_types::pem::PemObject;
@@ -205,11 +262,11 @@ fn tls_config(ca_file: Option<&PathBuf>) -> Result<rustls::ClientConfig> {
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    lock(&TLS_CONFIGS).insert(ca_file.cloned(), config.clone());
+    lock(&TLS_CONFIGS).insert(ca_key, config.clone());
     Ok(config)
 }
 
-fn build_client(cfg: &CredentialConfig) -> Result<Client> {
+fn build_client(cfg: &Settings, env_proxy: Option<&str>) -> Result<Client> {
     let mut b = Client::builder()
         .user_agent(user_agent())
         .redirect(reqwest::redirect::Policy::none())
@@ -217,9 +274,8 @@ fn build_client(cfg: &CredentialConfig) -> Result<Client> {
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true)
         .tcp_keepalive(Duration::from_secs(60));
-    let needs_tls = cfg.token_url.scheme() == "https" || cfg.graph_base_url.scheme() == "https";
-    b = if needs_tls {
-        b.use_preconfigured_tls(tls_config(cfg.ca_file.as_ref())?)
+    b = if cfg.tls {
+        b.use_preconfigured_tls(tls_config(cfg.ca_file)?)
     } else {
         // Plain http to loopback (the emulator): no trust store to load.
         b.use_rustls_tls().tls_built_in_root_certs(false)
@@ -227,7 +283,7 @@ fn build_client(cfg: &CredentialConfig) -> Result<Client> {
     // A proxy carries https only: plain http goes only to loopback (the
     // emulator), and a token must never cross a proxy in clear text.
     b = b.no_proxy();
-    if let Some(p) = proxy_url(cfg) {
+    if let Some(p) = proxy_url(cfg, env_proxy) {
         let scheme = p.expose().split_once("://").map(|(s, _)| s.to_ascii_lowercase());
         if !matches!(scheme.as_deref(), Some("http" | "https")) {
             return Err(Error::config("the proxy must be an http or https URL (SOCKS proxies are not supported)"));
@@ -278,10 +334,17 @@ pub fn send(req: RequestBuilder, host: &str, max_bytes: u64) -> Result<RawRespon
 async fn exchange(req: RequestBuilder, host: &str, max_bytes: u64) -> Result<RawResponse> {
     let mut resp = req.send().await.map_err(|e| map_error(e, host))?;
     let status = resp.status().as_u16();
+    // Each value gets one byte of room for the NUL its C string adds (the
+    // result turns it into a CString in place).
     let headers = resp
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            let v = String::from_utf8_lossy(v.as_bytes());
+            let mut value = String::with_capacity(v.len() + 1);
+            value.push_str(&v);
+            (k.as_str().to_string(), value)
+        })
         .collect();
     let expected = resp.content_length();
     if expected.is_some_and(|n| n > max_bytes) {

@@ -8,8 +8,9 @@
 
 mod common;
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+#[path = "common/loopback.rs"]
+mod loopback;
+use std::io::{BufReader, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,51 +28,23 @@ struct Raw {
 const GOOD_TOKEN: &str = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 61\r\n\r\n{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"ab\"}";
 
 fn start(raw: Arc<Mutex<Raw>>) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            let raw = raw.clone();
-            std::thread::spawn(move || {
-                let mut w = s.try_clone().unwrap();
-                let mut r = BufReader::new(s);
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap_or(0) == 0 {
-                    return;
-                }
-                let mut len = 0usize;
-                loop {
-                    let mut h = String::new();
-                    if r.read_line(&mut h).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    if h == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; len];
-                let _ = r.read_exact(&mut body);
-                let is_token = line.contains("/oauth2/");
-                let out = {
-                    let g = raw.lock().unwrap();
-                    if (g.target == Target::Token) == is_token {
-                        g.answer.clone()
-                    } else if is_token {
-                        GOOD_TOKEN.as_bytes().to_vec()
-                    } else {
-                        b"HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\n{\"value\":[]}".to_vec()
-                    }
-                };
-                // One answer per connection, then close: truncation is real.
-                let _ = w.write_all(&out);
-                let _ = w.flush();
-            });
-        }
-    });
-    port
+    loopback::spawn("127.0.0.1", move |s| {
+        let Ok(mut w) = s.try_clone() else { return };
+        let Ok(Some(req)) = loopback::read_request(&mut BufReader::new(s)) else { return };
+        let out = {
+            let g = raw.lock().unwrap();
+            if (g.target == Target::Token) == req.is_token() {
+                g.answer.clone()
+            } else if req.is_token() {
+                GOOD_TOKEN.as_bytes().to_vec()
+            } else {
+                b"HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\n{\"value\":[]}".to_vec()
+            }
+        };
+        // One answer per connection, then close: truncation is real.
+        let _ = w.write_all(&out);
+        let _ = w.flush();
+    })
 }
 
 fn answer(status: &str, headers: &[&str], body: &str) -> Vec<u8> {

@@ -31,10 +31,10 @@ fn every_key_is_documented_where_it_is_accepted() {
     let h = header();
     // msgraph_xp_credential_set refers to msgraph_credential_set's list.
     let cases: [(&str, &[&str]); 4] = [
-        ("msgraph_credential_set", msgraph::config::KEYS),
-        ("msgraph_request", msgraph::options::REQUEST_KEYS),
-        ("msgraph_batch", msgraph::options::BATCH_KEYS),
-        ("msgraph_token_info", msgraph::options::TOKEN_INFO_KEYS),
+        ("msgraph_credential_set", msgraph::CREDENTIAL_KEYS),
+        ("msgraph_request", msgraph::REQUEST_KEYS),
+        ("msgraph_batch", msgraph::BATCH_KEYS),
+        ("msgraph_token_info", msgraph::TOKEN_INFO_KEYS),
     ];
     let mut problems = Vec::new();
     for (function, keys) in cases {

@@ -297,27 +297,12 @@ fn the_emulation_catches_buffer_overruns() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrote past MAXLEN"));
 }
 
+/// Standard base64 with padding, as UTL_ENCODE writes it once the line
+/// breaks are removed: the base64 crate refuses anything else (line
+/// breaks, missing padding, other alphabets).
 fn b64_decode(s: &str) -> Vec<u8> {
-    let val = |c: u8| -> u32 {
-        match c {
-            b'A'..=b'Z' => (c - b'A') as u32,
-            b'a'..=b'z' => (c - b'a' + 26) as u32,
-            b'0'..=b'9' => (c - b'0' + 52) as u32,
-            b'+' => 62,
-            b'/' => 63,
-            _ => panic!("not base64: {:?}", c as char),
-        }
-    };
-    let b = s.as_bytes();
-    assert_eq!(b.len() % 4, 0, "base64 length");
-    let mut out = Vec::new();
-    for q in b.chunks(4) {
-        let pad = q.iter().filter(|&&c| c == b'=').count();
-        let v = q.iter().take(4 - pad).fold(0u32, |a, &c| a << 6 | val(c)) << (6 * pad);
-        let bytes = [(v >> 16) as u8, (v >> 8) as u8, v as u8];
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap_or_else(|e| panic!("not base64 ({e}): {s:.80}"))
 }
 
 /// The routines of a companion package's spec, as "package.routine".

@@ -18,9 +18,12 @@ fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
+/// The DER of a PEM certificate, read by the der crate (through rsa's
+/// `pem` feature), not by hand.
 fn cert_der(pem: &str) -> Vec<u8> {
-    let b: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    base64::engine::general_purpose::STANDARD.decode(b).unwrap()
+    let (label, der) = rsa::pkcs8::der::pem::decode_vec(pem.as_bytes()).unwrap();
+    assert_eq!(label, "CERTIFICATE");
+    der
 }
 
 /// Sign header.claims with the emulator's key (PS256 or RS256).

@@ -3,7 +3,7 @@
 //! Where the tree accepts a document, the walk must accept it and agree.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use msgraph::json_pointer::{count, raw_at};
+use msgraph::__private::json_pointer::{count, raw_at};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

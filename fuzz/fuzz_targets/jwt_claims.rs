@@ -2,7 +2,7 @@
 //! base64 crate's since the hand-written decoder went (issue 14).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use msgraph::jwt;
+use msgraph::__private::jwt;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

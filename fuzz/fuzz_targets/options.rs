@@ -1,8 +1,8 @@
 //! The call options parser (request and batch) and token_info's.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use msgraph::config::CredentialConfig;
-use msgraph::options::{CallOptions, TokenInfoOptions};
+use msgraph::__private::config::CredentialConfig;
+use msgraph::__private::options::{CallOptions, TokenInfoOptions};
 use std::sync::OnceLock;
 
 fuzz_target!(|data: &[u8]| {

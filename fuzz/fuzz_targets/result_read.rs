@@ -3,8 +3,8 @@
 //! UTF-8 body), JSON pointers, headers, free.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use msgraph::response::Response;
-use msgraph::results;
+use msgraph::__private::response::Response;
+use msgraph::__private::results;
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 4 {

@@ -2,7 +2,7 @@
 //! server (or anything between) may send it; never more than an hour.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use msgraph::retry::{parse_http_date, parse_retry_after};
+use msgraph::__private::retry::{parse_http_date, parse_retry_after};
 use std::time::{Duration, SystemTime};
 
 fuzz_target!(|data: &[u8]| {

@@ -3,8 +3,11 @@
 //! points can run whole calls without the network and without sleeping.
 
 use std::ffi::CString;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::{BufReader, Write};
+
+/// The request reader and listener the tests' servers use too.
+#[path = "../../tests/common/loopback.rs"]
+mod loopback;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -47,55 +50,25 @@ const TOKEN: &str = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJyb2xlcyI6WyJVc2VyLlJ
 pub fn server() -> u16 {
     static PORT: OnceLock<u16> = OnceLock::new();
     *PORT.get_or_init(|| {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            for s in l.incoming().flatten() {
-                std::thread::spawn(move || {
-                    let _ = s.set_nodelay(true);
-                    let mut w = s.try_clone().unwrap();
-                    let mut r = BufReader::new(s);
-                    loop {
-                        let mut line = String::new();
-                        if r.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
-                        let mut len = 0usize;
-                        loop {
-                            let mut h = String::new();
-                            if r.read_line(&mut h).unwrap_or(0) == 0 {
-                                return;
-                            }
-                            if h == "\r\n" {
-                                break;
-                            }
-                            let lower = h.to_ascii_lowercase();
-                            if let Some(v) = lower.strip_prefix("content-length:") {
-                                len = v.trim().parse().unwrap_or(0);
-                            }
-                        }
-                        let mut body = vec![0; len];
-                        if r.read_exact(&mut body).is_err() {
-                            return;
-                        }
-                        let resp = if path.contains("/oauth2/v2.0/token") {
-                            format!("{{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"{TOKEN}\"}}").into_bytes()
-                        } else {
-                            graph_body()
-                        };
-                        let head = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nrequest-id: 1\r\n\r\n",
-                            resp.len()
-                        );
-                        if w.write_all(head.as_bytes()).and_then(|_| w.write_all(&resp)).is_err() {
-                            return;
-                        }
-                    }
-                });
+        loopback::spawn("127.0.0.1", |s| {
+            let _ = s.set_nodelay(true);
+            let Ok(mut w) = s.try_clone() else { return };
+            let mut r = BufReader::new(s);
+            while let Ok(Some(req)) = loopback::read_request(&mut r) {
+                let resp = if req.is_token() {
+                    format!("{{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"{TOKEN}\"}}").into_bytes()
+                } else {
+                    graph_body()
+                };
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nrequest-id: 1\r\n\r\n",
+                    resp.len()
+                );
+                if w.write_all(head.as_bytes()).and_then(|_| w.write_all(&resp)).is_err() {
+                    return;
+                }
             }
-        });
-        port
+        })
     })
 }
 
@@ -132,47 +105,20 @@ pub fn serve_raw(to_token_endpoint: bool, answer: &[u8]) {
 pub fn raw_server() -> u16 {
     static PORT: OnceLock<u16> = OnceLock::new();
     *PORT.get_or_init(|| {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            for s in l.incoming().flatten() {
-                std::thread::spawn(move || {
-                    let mut w = s.try_clone().unwrap();
-                    let mut r = BufReader::new(s);
-                    let mut line = String::new();
-                    if r.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let mut len = 0usize;
-                    loop {
-                        let mut h = String::new();
-                        if r.read_line(&mut h).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if h == "\r\n" {
-                            break;
-                        }
-                        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                            len = v.trim().parse().unwrap_or(0);
-                        }
-                    }
-                    let mut body = vec![0; len];
-                    let _ = r.read_exact(&mut body);
-                    let is_token = line.contains("/oauth2/v2.0/token");
-                    let (to_token, raw) = RAW.lock().unwrap().clone();
-                    let out = if to_token == is_token {
-                        raw
-                    } else if is_token {
-                        let b = format!("{{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"{TOKEN}\"}}");
-                        format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{b}", b.len()).into_bytes()
-                    } else {
-                        b"HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\n{\"value\":[]}".to_vec()
-                    };
-                    let _ = w.write_all(&out);
-                });
-            }
-        });
-        port
+        loopback::spawn("127.0.0.1", |s| {
+            let Ok(mut w) = s.try_clone() else { return };
+            let Ok(Some(req)) = loopback::read_request(&mut BufReader::new(s)) else { return };
+            let (to_token, raw) = RAW.lock().unwrap().clone();
+            let out = if to_token == req.is_token() {
+                raw
+            } else if req.is_token() {
+                let b = format!("{{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"{TOKEN}\"}}");
+                format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{b}", b.len()).into_bytes()
+            } else {
+                b"HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\n{\"value\":[]}".to_vec()
+            };
+            let _ = w.write_all(&out);
+        })
     })
 }
 

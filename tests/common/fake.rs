@@ -3,7 +3,10 @@
 //! request's head so a test can prove what was (not) sent to it.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+#[path = "loopback.rs"]
+mod loopback;
+
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -54,28 +57,9 @@ fn serve(
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let line = line.trim_end().to_string();
-        let mut headers = Vec::new();
-        loop {
-            let mut h = String::new();
-            reader.read_line(&mut h)?;
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-            }
-        }
-        let len: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-        let mut body = vec![0; len];
-        reader.read_exact(&mut body)?;
-        log.lock().unwrap().push(Seen { line: line.clone(), headers });
+    while let Some(req) = loopback::read_request(&mut reader)? {
+        let line = req.line;
+        log.lock().unwrap().push(Seen { line: line.clone(), headers: req.headers });
         let (status, extra, body) = answer(&line);
         let mut resp = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\n", body.len());
         for (k, v) in extra {
@@ -85,4 +69,5 @@ fn serve(
         resp.push_str(&body);
         out.write_all(resp.as_bytes())?;
     }
+    Ok(())
 }

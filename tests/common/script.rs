@@ -5,8 +5,11 @@
 //! "graph". Every request is counted per kind.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+#[path = "loopback.rs"]
+mod loopback;
+
+use std::io::{BufReader, Write};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -50,19 +53,12 @@ pub struct ScriptServer {
 
 impl ScriptServer {
     pub fn start(answer: impl Fn(&str, &str, &[u8]) -> Answer + Send + Sync + 'static) -> ScriptServer {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind");
-        let port = listener.local_addr().unwrap().port();
         let answer: Arc<Script> = Arc::new(answer);
         let token_requests = Arc::new(AtomicU32::new(0));
         let graph_requests = Arc::new(AtomicU32::new(0));
         let (t, g) = (token_requests.clone(), graph_requests.clone());
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (answer, t, g) = (answer.clone(), t.clone(), g.clone());
-                thread::spawn(move || {
-                    let _ = serve(stream, &*answer, &t, &g);
-                });
-            }
+        let port = loopback::spawn("127.0.0.1", move |stream| {
+            let _ = serve(stream, &*answer, &t, &g);
         });
         ScriptServer { port, token_requests, graph_requests }
     }
@@ -89,30 +85,8 @@ impl ScriptServer {
 fn serve(stream: TcpStream, answer: &Script, t: &AtomicU32, g: &AtomicU32) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let line = line.trim_end().to_string();
-        let mut len = 0usize;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h)? == 0 {
-                return Ok(());
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                if k.trim().eq_ignore_ascii_case("content-length") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0; len];
-        reader.read_exact(&mut body)?;
+    while let Some(req) = loopback::read_request(&mut reader)? {
+        let (line, body) = (req.line, req.body);
         let kind = if line.contains("/oauth2/") { "token" } else { "graph" };
         if kind == "token" { t } else { g }.fetch_add(1, Ordering::SeqCst);
         let a = answer(kind, &line, &body);
@@ -131,4 +105,5 @@ fn serve(stream: TcpStream, answer: &Script, t: &AtomicU32, g: &AtomicU32) -> st
         out.write_all(&resp)?;
         out.flush()?;
     }
+    Ok(())
 }

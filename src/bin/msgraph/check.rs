@@ -53,7 +53,7 @@ pub fn needed_permission(url: &str, method: &str) -> &'static str {
 }
 
 /// An Exchange application access policy block, as the library marks it.
-pub fn is_policy_block(r: &msgraph::response::Response) -> bool {
+pub fn is_policy_block(r: &msgraph::Response) -> bool {
     Outcome::of_response(r).reason == Some(outcome::Reason::AccessPolicy)
 }
 
@@ -109,7 +109,7 @@ pub fn check(ctx: &Ctx, args: &Args) -> i32 {
     let mut steps = Steps { rows: Vec::new(), json: Vec::new() };
     let cfg = format!("'{}' {}", ctx.cred, ctx.source);
     steps.add(" OK ", "credential", cfg);
-    let t = match msgraph::api::token_info(&ctx.cred, None) {
+    let t = match msgraph::token_info(&ctx.cred, None) {
         Ok(t) => t,
         Err(e) => return report_error("check", &e),
     };
@@ -155,7 +155,7 @@ pub fn check(ctx: &Ctx, args: &Args) -> i32 {
     }
     let extra = json!({"token": {"appid": c["appid"], "app_displayname": c["app_displayname"], "tid": c["tid"], "roles": roles, "expires_in": td["expires_in"]}, "call": call});
     let what = format!("GET {call}");
-    let r = match msgraph::api::request(&ctx.cred, "GET", call, None, None) {
+    let r = match msgraph::request(&ctx.cred, "GET", call, None, None) {
         Ok(r) => r,
         Err(e) => {
             steps.add("FAIL", "graph call", format!("{what}: {e}"));
@@ -207,7 +207,7 @@ pub fn test_access(ctx: &Ctx, args: &Args) -> i32 {
         eprintln!("msgraph: test-access: give --user UPN");
         return EXIT_USAGE;
     };
-    let t = match msgraph::api::token_info(&ctx.cred, None) {
+    let t = match msgraph::token_info(&ctx.cred, None) {
         Ok(t) => t,
         Err(e) => return report_error("test-access", &e),
     };
@@ -220,14 +220,14 @@ pub fn test_access(ctx: &Ctx, args: &Args) -> i32 {
     }
     let app_id = cell(&td["claims"]["appid"]);
     let app_name = cell(&td["claims"]["app_displayname"]);
-    let u = msgraph::graph::path_segment(user);
+    let u = msgraph::path_segment(user);
     let probes = [("mailboxSettings", format!("/users/{u}/mailboxSettings")), ("calendar", format!("/users/{u}/calendar"))];
     let mut rows = Vec::new();
     let mut results = Vec::new();
     let (mut granted, mut policy, mut missing, mut not_found) = (0, false, Vec::new(), false);
     let mut worst = EXIT_OK;
     for (probe, url) in &probes {
-        let r = match msgraph::api::request(&ctx.cred, "GET", url, None, None) {
+        let r = match msgraph::request(&ctx.cred, "GET", url, None, None) {
             Ok(r) => r,
             Err(e) => return report_error(&format!("test-access: GET {url}"), &e),
         };

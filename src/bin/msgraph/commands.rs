@@ -15,7 +15,7 @@ pub fn token(ctx: &Ctx, args: &Args) -> i32 {
     if args.switch("refresh") {
         o.insert("force_refresh".into(), json!(true));
     }
-    let r = match msgraph::api::token_info(&ctx.cred, Some(&Value::Object(o).to_string())) {
+    let r = match msgraph::token_info(&ctx.cred, Some(&Value::Object(o).to_string())) {
         Ok(r) => r,
         Err(e) => return report_error("token", &e),
     };
@@ -182,7 +182,7 @@ pub fn request(ctx: &Ctx, args: &Args) -> i32 {
         }
     };
     let what = format!("{} {url}", method.to_ascii_uppercase());
-    let r = match msgraph::api::request(&ctx.cred, method, url, body, paging::options(&hs).as_deref()) {
+    let r = match msgraph::request(&ctx.cred, method, url, body, paging::options(&hs).as_deref()) {
         Ok(r) => r,
         Err(e) => return report_error(&what, &e),
     };
@@ -231,7 +231,7 @@ pub fn batch(ctx: &Ctx, args: &Args) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let r = match msgraph::api::batch(&ctx.cred, &text, None) {
+    let r = match msgraph::batch(&ctx.cred, &text, None) {
         Ok(r) => r,
         Err(e) => return report_error("batch", &e),
     };
@@ -274,15 +274,18 @@ fn is_resync(f: &Failure) -> bool {
     }
 }
 
+/// Writes `text` to `path` atomically: a 0600 temporary file beside it
+/// (tempfile: O_EXCL, removed on every way out), then a rename.
 fn write_private(path: &str, text: &str) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = format!("{path}.tmp.{}", std::process::id());
-    {
-        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-    }
-    std::fs::rename(&tmp, path)
+    let dir = match std::path::Path::new(path).parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// Follows a delta query to its deltaLink.

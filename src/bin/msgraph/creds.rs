@@ -87,7 +87,7 @@ fn from_flags(args: &Args) -> Result<(String, String), Problem> {
 }
 
 fn register(name: &str, cfg: &Value) -> Result<(), Problem> {
-    msgraph::api::credential_set(name, &cfg.to_string())
+    msgraph::credential_set(name, &cfg.to_string())
         .map_err(|e| problem(crate::exit_for_status(e.status), format!("credential '{name}': {}", e.message)))
 }
 
@@ -112,7 +112,7 @@ fn from_file(args: &Args) -> Result<(String, String), Problem> {
         ));
     }
     // The library checks the file (mode 600, every entry valid) and loads it.
-    msgraph::api::credentials_load(&path).map_err(|e| problem(crate::exit_for_status(e.status), e.message))?;
+    msgraph::credentials_load(&path).map_err(|e| problem(crate::exit_for_status(e.status), e.message))?;
     let text = std::fs::read_to_string(&path).map_err(|e| problem(EXIT_CONFIG, format!("{path}: {e}")))?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| problem(EXIT_CONFIG, format!("{path}: {e}")))?;
     let entries = doc.as_object().cloned().unwrap_or_default();

@@ -12,7 +12,7 @@ mod paging;
 mod secrets;
 
 use args::Args;
-use msgraph::response::Response;
+use msgraph::Response;
 use msgraph::status::*;
 use serde_json::Value;
 use std::io::{IsTerminal, Write};
@@ -188,7 +188,7 @@ pub fn report(ctx: &Ctx, what: &str, r: &Response) -> i32 {
 }
 
 /// Prints a refused call (nothing was sent) and returns its exit code.
-pub fn report_error(what: &str, e: &msgraph::error::Error) -> i32 {
+pub fn report_error(what: &str, e: &msgraph::Error) -> i32 {
     eprintln!("msgraph: {what}: {e}");
     exit_for_status(e.status)
 }

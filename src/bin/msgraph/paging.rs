@@ -1,29 +1,17 @@
-//! Page-by-page GETs: follows @odata.nextLink with one library request per
-//! page (so a progress line can show "page N, M items") and keeps the last
-//! page's @odata.deltaLink.
+//! GETs through the library's one paging engine (`all_pages`, with its
+//! safety stops), drawing a progress line ("page N, M items") from its page
+//! callback, and keeping the last page's @odata.deltaLink.
 
 use crate::Ctx;
-use msgraph::response::Response;
-use serde::Deserialize;
+use msgraph::Response;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::io::Write;
 
-#[derive(Deserialize)]
-struct Page {
-    value: Option<Vec<Box<RawValue>>>,
-    #[serde(rename = "@odata.nextLink")]
-    next_link: Option<String>,
-    #[serde(rename = "@odata.deltaLink")]
-    delta_link: Option<String>,
-    #[serde(rename = "@odata.context")]
-    context: Option<String>,
-}
-
 /// Why paging stopped early.
 pub enum Failure {
     /// The library refused the call (nothing was sent).
-    Refused(msgraph::error::Error),
+    Refused(msgraph::Error),
     /// An answer that is not a success, and the page it ended.
     Answer(Response, u32),
 }
@@ -132,7 +120,7 @@ pub fn fetch(ctx: &Ctx, url: &str, headers: &[(String, String)], all: bool, max_
     }
     let opts = opts.to_string();
     let mut progress = Progress { on: ctx.progress, drawn: false };
-    let r = msgraph::api::request_with_progress(&ctx.cred, "GET", url, None, Some(&opts), &mut |pages, items| {
+    let r = msgraph::request_with_progress(&ctx.cred, "GET", url, None, Some(&opts), &mut |pages, items| {
         progress.show(label, pages, items as usize)
     })
     .map_err(Failure::Refused)?;
@@ -145,7 +133,7 @@ pub fn fetch(ctx: &Ctx, url: &str, headers: &[(String, String)], all: bool, max_
     let merged = all && header("x-msgraph-pages").is_some();
     let more_header = header("x-msgraph-more").is_some();
     let mut out = Paged { items: Vec::new(), pages, context: None, delta_link: None, entity: None, more: false };
-    let page: Page = match serde_json::from_slice(&r.body) {
+    let page: msgraph::Page = match serde_json::from_slice(&r.body) {
         Ok(p) => p,
         Err(_) => {
             out.entity = Some(r.body);
@@ -164,7 +152,7 @@ pub fn fetch(ctx: &Ctx, url: &str, headers: &[(String, String)], all: bool, max_
             out.more = true;
             break;
         }
-        out.items.push(v);
+        out.items.push(v.to_owned());
     }
     if merged {
         out.more |= more_header;

@@ -26,7 +26,7 @@ use crate::config::ClientAuth;
 use crate::credentials::Credential;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::token::{Failure, Source, Token};
+use super::{Failure, Source, Token};
 use serde_json::{json, Value};
 use ring::{digest, hmac, rand::SecureRandom};
 use std::fs::{File, OpenOptions};
@@ -37,46 +37,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Environment variable naming the agent-wide default directory.
-pub const ENV_DIR: &str = "MSGRAPH_TOKEN_CACHE_DIR";
 /// Largest entry read.
 const MAX_ENTRY: u64 = 64 * 1024;
 /// Format version stored in every entry.
 const VERSION: u64 = 1;
 
-/// Checks (creating it 0700 when missing) a cache directory.
-pub fn check_dir(dir: &Path) -> Result<()> {
-    let refuse = |why: String| Error::config(format!("token cache directory {}: {why}", dir.display()));
-    if !dir.is_absolute() {
-        return Err(refuse("must be an absolute path".into()));
-    }
-    let meta = match std::fs::metadata(dir) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut b = std::fs::DirBuilder::new();
-            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-            match b.create(dir) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(refuse(format!("cannot create it: {e}"))),
-            }
-            std::fs::metadata(dir).map_err(|e| refuse(e.to_string()))?
-        }
-        Err(e) => return Err(refuse(e.to_string())),
-    };
-    if !meta.is_dir() {
-        return Err(refuse("not a directory".into()));
-    }
-    let me = euid();
-    if meta.uid() != me {
-        return Err(refuse(format!("owned by uid {}, not by this process's user (uid {me})", meta.uid())));
-    }
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(refuse(format!("has mode {mode:03o}: group and others must have no access (chmod 700)")));
-    }
-    Ok(())
-}
+pub use crate::secure_file::check_cache_dir as check_dir;
 
 /// The cache directory of a credential, if it uses one.
 pub fn dir_of(cred: &Credential) -> Option<&Path> {
@@ -117,35 +83,26 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Writes `data` to `dir/name` atomically (temporary file, fsync, rename).
 /// With `replace` false an existing file is kept (hard link, not rename).
+/// tempfile makes the temporary file 0600 with O_EXCL (so never through a
+/// symbolic link) and removes it on every way out.
 fn write_atomic(dir: &Path, name: &str, data: &[u8], replace: bool) -> std::io::Result<()> {
-    let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), crate::ids::guid()));
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        drop(f);
-        let target = dir.join(name);
-        if replace {
-            std::fs::rename(&tmp, &target)?;
-        } else {
-            match std::fs::hard_link(&tmp, &target) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e),
-            }
+    let mut tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    let target = dir.join(name);
+    if replace {
+        tmp.persist(&target).map_err(|e| e.error)?;
+    } else {
+        match tmp.persist_noclobber(&target) {
+            Ok(_) => {}
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e.error),
         }
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    result
+    }
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// Reads a small regular file that only this user can access; None for
