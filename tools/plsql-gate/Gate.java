@@ -903,7 +903,8 @@ public class Gate {
             var k = (PlSqlParser.ConstantContext) c;
             if (k.TRUE() != null || k.FALSE() != null) return "boolean";
             if (k.numeric() != null) return "number";
-            if (k.getChildCount() == 1 && k.quoted_string() != null) return "char";
+            if (k.getChildCount() == 1 && k.quoted_string() != null
+                && (k.getText().startsWith("'") || k.getText().toLowerCase().matches("^[nq]+'.*"))) return "char";
             return null;
         }
         if (c instanceof PlSqlParser.Logical_expressionContext && c.getChildCount() > 1) return "boolean";
