@@ -336,7 +336,16 @@ public class Gate {
     }
     static void addSub(Pkg p, Sub s) {
         List<Sub> l = p.subs.computeIfAbsent(s.name, k -> new ArrayList<>());
-        for (Sub o : l) if (sameShape(o, s)) { o.inSpec |= s.inSpec; return; }
+        for (Sub o : l) if (sameShape(o, s)) {
+            o.inSpec |= s.inSpec;
+            // spec and body (or overloads with the same names): keep only what they agree on
+            for (int i = 0; i < o.params.size(); i++) {
+                Param a = o.params.get(i), b = s.params.get(i);
+                if (!a.type.equals(b.type)) a.type = "";
+                if (!a.mode.equals(b.mode)) a.mode = "in";
+            }
+            return;
+        }
         l.add(s);
     }
     static boolean sameShape(Sub a, Sub b) {
@@ -590,7 +599,11 @@ public class Gate {
             List<String> parts = new ArrayList<>();
             for (var rn : cs.routine_name()) { parts.add(id(rn.identifier())); for (var x : rn.id_expression()) parts.add(id(x)); }
             PlSqlParser.Function_argumentContext fa = cs.function_argument().isEmpty() ? null : cs.function_argument(0);
-            checkCall(u, cs, parts, fa, false);
+            String cpkg = unitPackage(cs);
+            if (parts.size() == 1 && cpkg != null && pkgs.get(cpkg) != null && pkgs.get(cpkg).subs.containsKey(parts.get(0))
+                && "procedure function".contains(String.valueOf(lookup(cs, parts.get(0), cpkg))) && !lookupLocalSub(cs, parts.get(0)))
+                checkArgs(u, cs, cpkg + "." + parts.get(0), pkgs.get(cpkg).subs.get(parts.get(0)), fa, false); // a package-local procedure
+            else checkCall(u, cs, parts, fa, false);
         }
         // DBMS_LOB amounts (as expressions or as call statements)
         for (var ge : all(u.tree, PlSqlParser.General_elementContext.class)) {
@@ -775,6 +788,7 @@ public class Gate {
             if (a.identifier() != null) named.add(id(a.identifier())); else positional++;
         }
         boolean kindOk = false;
+        String[] firstProblem = null;
         for (Sub s : subs) {
             if (s.function != expression) continue;
             kindOk = true;
@@ -786,7 +800,14 @@ public class Gate {
                 if (s.params.stream().noneMatch(q -> q.name.equals(n)) || !given.add(n)) { ok = false; break; }
             }
             for (Param q : s.params) if (!q.hasDefault && !given.contains(q.name)) ok = false;
-            if (ok) return;
+            if (!ok) continue;
+            String[] problem = argProblem(at, s, fa);
+            if (problem == null) return;
+            if (firstProblem == null) firstProblem = problem;
+        }
+        if (firstProblem != null) {
+            report(firstProblem[0], firstProblem[1], u, line(at), name + ": " + firstProblem[2]);
+            return;
         }
         if (!kindOk) {
             if (expression) report("call-kind", "PLS-00222 (no function with this name)", u, line(at), name + " is a procedure, used as a function");
@@ -795,6 +816,110 @@ public class Gate {
         }
         report("call-signature", "PLS-00306 (wrong number or types of arguments)", u, line(at),
             name + " called with " + positional + " positional argument(s)" + (named.isEmpty() ? "" : " and " + named) + ": no overload matches");
+    }
+
+    // call-mode / call-type: each actual against its formal, for a call whose
+    // count and names already match one overload. Returns {rule, ora, msg}
+    // for the first certain mismatch, or null.
+    static int modeChecks = 0, typeChecks = 0;
+    static String[] argProblem(ParserRuleContext at, Sub s, PlSqlParser.Function_argumentContext fa) {
+        if (fa == null) return null;
+        int i = 0;
+        for (var a : fa.argument()) {
+            Param q = null;
+            if (a.identifier() != null) { String n = id(a.identifier()); for (Param x : s.params) if (x.name.equals(n)) q = x; }
+            else if (i < s.params.size()) q = s.params.get(i++);
+            if (q == null || a.expression() == null) continue;
+            String text = a.expression().getText();
+            if (!q.mode.equals("in")) {
+                modeChecks++;
+                String why = notAssignable(at, a.expression());
+                if (why != null) return new String[] {"call-mode", "PLS-00363 (expression cannot be used as an assignment target)",
+                    text + " is " + why + ", passed to " + q.name + " which is " + (q.mode.equals("out") ? "OUT" : "IN OUT") + ": pass a variable"};
+            }
+            if (release >= 23) continue; // 23ai converts between BOOLEAN and numbers/strings in more places: not certain
+            String formal = typeClass(q.type), actual = actualClass(at, a.expression());
+            if (formal == null || actual == null) continue;
+            typeChecks++;
+            if (actual.equals("boolean") != formal.equals("boolean"))
+                return new String[] {"call-type", "PLS-00306 (wrong number or types of arguments)",
+                    text + " is " + CLASS_NAME.get(actual) + " but " + q.name + " is " + q.type.toUpperCase() + " (no implicit conversion to or from BOOLEAN)"};
+        }
+        return null;
+    }
+    static final Map<String, String> CLASS_NAME = Map.of("boolean", "BOOLEAN", "number", "a number", "char", "a character string",
+        "date", "a date", "lob", "a LOB", "raw", "a RAW");
+    /** The node an expression reduces to when it is a single atom (one child at each level). */
+    static ParseTree core(ParseTree t) {
+        while (t instanceof ParserRuleContext && t.getChildCount() == 1 && t.getChild(0) instanceof ParserRuleContext
+            && !(t instanceof PlSqlParser.ConstantContext || t instanceof PlSqlParser.General_elementContext || t instanceof PlSqlParser.Standard_functionContext)) t = t.getChild(0);
+        return t;
+    }
+    static boolean operatorNode(ParseTree t) {
+        return t.getChildCount() > 1 && (t instanceof PlSqlParser.Logical_expressionContext || t instanceof PlSqlParser.Unary_logical_expressionContext
+            || t instanceof PlSqlParser.Relational_expressionContext || t instanceof PlSqlParser.Compound_expressionContext
+            || t instanceof PlSqlParser.ConcatenationContext || t instanceof PlSqlParser.Model_expressionContext
+            || t instanceof PlSqlParser.Multiset_expressionContext);
+    }
+    /** Why an actual certainly cannot be an OUT / IN OUT target, or null (a variable, or not known). */
+    static String notAssignable(ParserRuleContext at, ParseTree e) {
+        ParseTree c = core(e);
+        if (c instanceof PlSqlParser.ConstantContext) return "a literal";
+        if (operatorNode(c) || c instanceof PlSqlParser.Case_expressionContext) return "an expression";
+        if (c instanceof PlSqlParser.Standard_functionContext) return "a function call";
+        if (c instanceof PlSqlParser.General_elementContext) {
+            var ge = (PlSqlParser.General_elementContext) c;
+            if (ge.getChildCount() > 0 && ge.getChild(0) instanceof TerminalNode) return null; // (x): leave it
+            List<PlSqlParser.General_element_partContext> parts = flat(ge);
+            String first = id(parts.get(0).id_expression());
+            String pkg = unitPackage(at);
+            String t = lookup(at, first, pkg);
+            if (parts.size() == 1) return "function".equals(t) ? "a function call" : null;
+            if (t != null) return null; // record field, collection element, object attribute
+            if (parts.size() == 2) {
+                String m = id(parts.get(1).id_expression());
+                Pkg p = pkgs.get(first);
+                if (p != null && p.subs.containsKey(m) && !p.vars.containsKey(m) && p.subs.get(m).stream().allMatch(x -> x.function)) return "a function call";
+                Catalogue.Entry ce = catalogue.get(first + "." + m);
+                if (p == null && ce != null && !ce.subs.isEmpty() && ce.subs.stream().allMatch(x -> x.function)) return "a function call";
+            }
+        }
+        return null;
+    }
+    /** Type class of a declared type: number, char, date, lob, raw, boolean, or null (unknown: %TYPE, records, user types). */
+    static String typeClass(String t) {
+        if (t == null || t.isEmpty()) return null;
+        t = t.toLowerCase();
+        if (t.contains("%")) return null;
+        if (t.equals("boolean")) return "boolean";
+        if (t.matches("(number|integer|int|pls_integer|binary_integer|natural|naturaln|positive|positiven|signtype|simple_integer|float|binary_float|binary_double|decimal|dec|numeric|smallint|real)(\\(.*)?")) return "number";
+        if (t.matches("(varchar2|varchar|nvarchar2|char|nchar|string|long)(\\(.*)?")) return "char";
+        if (t.matches("(date|timestamp.*)")) return "date";
+        if (t.matches("(clob|nclob|blob)")) return "lob";
+        if (t.matches("raw(\\(.*)?")) return "raw";
+        return null;
+    }
+    /** Type class of an actual when certain: a literal, a declared variable or parameter, a comparison. */
+    static String actualClass(ParserRuleContext at, ParseTree e) {
+        ParseTree c = core(e);
+        if (c instanceof PlSqlParser.ConstantContext) {
+            var k = (PlSqlParser.ConstantContext) c;
+            if (k.TRUE() != null || k.FALSE() != null) return "boolean";
+            if (k.numeric() != null) return "number";
+            if (k.getChildCount() == 1 && k.quoted_string() != null
+                && (k.getText().startsWith("'") || k.getText().toLowerCase().matches("^[nq]+'.*"))) return "char";
+            return null;
+        }
+        if (c instanceof PlSqlParser.Logical_expressionContext && c.getChildCount() > 1) return "boolean";
+        if (c instanceof PlSqlParser.Relational_expressionContext && c.getChildCount() > 1) return "boolean";
+        if (c instanceof PlSqlParser.Unary_logical_expressionContext && c.getChildCount() > 1) return "boolean";
+        if (c instanceof PlSqlParser.General_elementContext) {
+            var parts = flat((PlSqlParser.General_elementContext) c);
+            if (parts.size() != 1 || !parts.get(0).function_argument().isEmpty()) return null;
+            String t = lookup(at, id(parts.get(0).id_expression()), unitPackage(at));
+            return typeClass(t);
+        }
+        return null;
     }
 
     // ------------------------------------------------------------ fingerprint
@@ -899,6 +1024,8 @@ public class Gate {
             + releaseFree.size() + " release-independent errors, " + errors + " errors in all, "
             + unparsedSubst + " units not parsed (text from run-time substitution), "
             + grammarGapUnits + " units the grammar cannot parse (counted apart)");
+        System.out.println("gate: arguments checked (all releases, every overload tried): " + modeChecks + " against OUT/IN OUT formals [call-mode], "
+            + typeChecks + " of known class against typed formals [call-type]");
         System.exit(errors == 0 ? 0 : 1);
     }
 }
