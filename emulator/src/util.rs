@@ -83,29 +83,28 @@ pub fn now_secs() -> i64 {
     (now_ms() / 1000) as i64
 }
 
-// ---- civil date conversion (Howard Hinnant's algorithms) ----
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
+// ---- calendar dates (the `time` crate's calendar) ----
+
+/// Days since 1970-01-01 of a calendar date (None if there is no such day).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
+    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?).ok()?;
+    Some(i64::from(date.to_julian_day() - EPOCH_DAY))
 }
 
+/// (year, month, day) of a day number (days since 1970-01-01); days outside
+/// the years -9999..=9999 read as 1970-01-01.
 pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719468;
-    let era = if z >= 0 { z } else { z - 146096 } / 146097;
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    let date = i32::try_from(z)
+        .ok()
+        .and_then(|z| z.checked_add(EPOCH_DAY))
+        .and_then(|j| time::Date::from_julian_day(j).ok())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH.date());
+    (i64::from(date.year()), i64::from(u8::from(date.month())), i64::from(date.day()))
 }
+
+/// The Julian day number of 1970-01-01.
+const EPOCH_DAY: i32 = time::OffsetDateTime::UNIX_EPOCH.date().to_julian_day();
 
 pub fn parts(secs: i64) -> (i64, i64, i64, i64, i64, i64) {
     let days = secs.div_euclid(86400);
@@ -172,7 +171,7 @@ pub fn parse_iso(s: &str) -> Option<i64> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
         return None;
     }
-    let mut secs = days_from_civil(y, mo, d) * 86400;
+    let mut secs = days_from_civil(y, mo, d)? * 86400;
     if b.len() == 10 {
         return Some(secs);
     }

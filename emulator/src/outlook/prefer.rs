@@ -100,10 +100,11 @@ fn sunday(y: i64, m: i64, n: i64) -> i64 {
     let wd = |d: i64| (d + 4).rem_euclid(7);
     if n == 0 {
         let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-        let last = days_from_civil(ny, nm, 1) - 1;
+        // Valid by construction (the first of a month); 0 only out of range.
+        let last = days_from_civil(ny, nm, 1).unwrap_or(0) - 1;
         last - wd(last)
     } else {
-        let first = days_from_civil(y, m, 1);
+        let first = days_from_civil(y, m, 1).unwrap_or(0);
         first + (7 - wd(first)) % 7 + 7 * (n - 1)
     }
 }
