@@ -59,7 +59,7 @@ fn raw_arg<'a>(ptr: *const u8, ind: i16, len: i32, what: &str) -> Result<Option<
 }
 
 /// Reads an IN RAW argument holding UTF-8 text: None for SQL NULL.
-fn text_arg<'a>(ptr: *const u8, ind: i16, len: i32, what: &str) -> Result<Option<&'a str>, Error> {
+pub(crate) fn text_arg<'a>(ptr: *const u8, ind: i16, len: i32, what: &str) -> Result<Option<&'a str>, Error> {
     match raw_arg(ptr, ind, len, what)? {
         None => Ok(None),
         Some(b) => std::str::from_utf8(b)
@@ -69,7 +69,7 @@ fn text_arg<'a>(ptr: *const u8, ind: i16, len: i32, what: &str) -> Result<Option
 }
 
 /// Like [`text_arg`], but SQL NULL and empty text are refused.
-fn required_text<'a>(ptr: *const u8, ind: i16, len: i32, what: &str) -> Result<&'a str, Error> {
+pub(crate) fn required_text<'a>(ptr: *const u8, ind: i16, len: i32, what: &str) -> Result<&'a str, Error> {
     match text_arg(ptr, ind, len, what)? {
         Some(s) if !s.is_empty() => Ok(s),
         _ => Err(Error::argument(format!("{what} is NULL"))),
@@ -175,7 +175,7 @@ fn clip(mut s: String) -> String {
 /// handle: failures of the arguments become results too, so the package
 /// always reads one message path (and no thread-local text is needed: the
 /// multithreaded agent may run a session's next call on another thread).
-fn store_outcome(outcome: Result<Response, Error>) -> i32 {
+pub(crate) fn store_outcome(outcome: Result<Response, Error>) -> i32 {
     let response = match outcome {
         Ok(r) => r,
         Err(e) => Response::from_error(&e, None),
@@ -184,7 +184,7 @@ fn store_outcome(outcome: Result<Response, Error>) -> i32 {
 }
 
 /// Takes an upload body out of the table (it is consumed by the call).
-fn take_body(handle: i32) -> Result<Vec<u8>, Error> {
+pub(crate) fn take_body(handle: i32) -> Result<Vec<u8>, Error> {
     lock_bodies()
         .remove(&handle)
         .ok_or_else(|| Error::not_found(format!("no upload body with handle {handle}")))
@@ -288,7 +288,7 @@ fn json_str<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
 
 /// One line for people: the service's code and message and every id that
 /// support needs (request-id, client-request-id, trace_id, correlation_id).
-fn error_message(status: i32, body: &[u8], request_id: Option<&str>, client_request_id: Option<&str>) -> String {
+pub(crate) fn error_message(status: i32, body: &[u8], request_id: Option<&str>, client_request_id: Option<&str>) -> String {
     let doc: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     let err = doc.as_ref().and_then(|d| d.get("error")).filter(|e| e.is_object());
     let mut ids: Vec<String> = Vec::new();

@@ -32,6 +32,7 @@ pub mod extproc;
 pub mod library;
 pub mod result;
 pub mod sync;
+pub mod xp_sync;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
