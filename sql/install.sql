@@ -67,6 +67,7 @@ begin
     if l_sync then
       need('CREATE TABLE');
       need('CREATE SEQUENCE');
+      need('CREATE VIEW');   -- msgraph_sync_run_summary
       -- Definer's-rights packages see direct grants only (not roles).
       select count(*) into l_n from all_tab_privs
        where table_name = 'DBMS_LOCK' and privilege = 'EXECUTE' and grantee in (user, 'PUBLIC');

@@ -457,10 +457,13 @@ create or replace package body msgraph_sync as
     merge into msgraph_sync_event t
     using (select mailbox, id, subject, start_time, start_time_zone, end_time, end_time_zone, location,
                   organizer, is_cancelled, last_modified, raw_json, round_no
-             from (select j.mailbox, j.id, substr(j.subject, 1, 1000) subject, j.start_time,
-                          substr(j.start_tz, 1, 100) start_time_zone, j.end_time,
+             from (select j.mailbox, j.id, substr(j.subject, 1, 1000) subject,
+                          to_timestamp(substr(j.start_dt, 1, 19) default null on conversion error, 'YYYY-MM-DD"T"HH24:MI:SS') start_time,
+                          substr(j.start_tz, 1, 100) start_time_zone,
+                          to_timestamp(substr(j.end_dt, 1, 19) default null on conversion error, 'YYYY-MM-DD"T"HH24:MI:SS') end_time,
                           substr(j.end_tz, 1, 100) end_time_zone, substr(j.location, 1, 1000) location,
-                          substr(j.organizer, 1, 320) organizer, j.is_cancelled, j.last_modified,
+                          substr(j.organizer, 1, 320) organizer, j.is_cancelled,
+                          to_timestamp(substr(j.last_mod, 1, 19) default null on conversion error, 'YYYY-MM-DD"T"HH24:MI:SS') last_modified,
                           j.item raw_json, s.round_no,
                           row_number() over (partition by j.mailbox, j.id order by j.cno desc, j.ino desc) rn
                      from json_table(p_doc, '$.collections[*]' columns (
@@ -472,14 +475,14 @@ create or replace package body msgraph_sync as
                               ino           for ordinality,
                               id            varchar2(512)  path '$.id',
                               subject       varchar2(4000) path '$.subject',
-                              start_time    timestamp      path '$.start.dateTime',
+                              start_dt      varchar2(64)   path '$.start.dateTime',
                               start_tz      varchar2(4000) path '$.start.timeZone',
-                              end_time      timestamp      path '$.end.dateTime',
+                              end_dt        varchar2(64)   path '$.end.dateTime',
                               end_tz        varchar2(4000) path '$.end.timeZone',
                               location      varchar2(4000) path '$.location.displayName',
                               organizer     varchar2(4000) path '$.organizer.emailAddress.address',
                               is_cancelled  varchar2(5)    path '$.isCancelled',
-                              last_modified timestamp      path '$.lastModifiedDateTime',
+                              last_mod      varchar2(64)   path '$.lastModifiedDateTime',
                               item          clob format json path '$'))) j
                      join msgraph_sync_state s
                        on s.mailbox = j.mailbox and s.kind = 'events' and s.collection_id = '-'
@@ -501,7 +504,8 @@ create or replace package body msgraph_sync as
     using (select mailbox, id, display_name, email, company_name, mobile_phone, last_modified, raw_json, round_no
              from (select j.mailbox, j.id, substr(j.display_name, 1, 1000) display_name,
                           substr(j.email, 1, 320) email, substr(j.company_name, 1, 1000) company_name,
-                          substr(j.mobile_phone, 1, 100) mobile_phone, j.last_modified, j.item raw_json,
+                          substr(j.mobile_phone, 1, 100) mobile_phone,
+                          to_timestamp(substr(j.last_mod, 1, 19) default null on conversion error, 'YYYY-MM-DD"T"HH24:MI:SS') last_modified, j.item raw_json,
                           s.round_no,
                           row_number() over (partition by j.mailbox, j.id order by j.cno desc, j.ino desc) rn
                      from json_table(p_doc, '$.collections[*]' columns (
@@ -516,7 +520,7 @@ create or replace package body msgraph_sync as
                               email         varchar2(4000) path '$.emailAddresses[0].address',
                               company_name  varchar2(4000) path '$.companyName',
                               mobile_phone  varchar2(4000) path '$.mobilePhone',
-                              last_modified timestamp      path '$.lastModifiedDateTime',
+                              last_mod      varchar2(64)   path '$.lastModifiedDateTime',
                               item          clob format json path '$'))) j
                      join msgraph_sync_state s
                        on s.mailbox = j.mailbox and s.kind = 'contacts' and s.collection_id = '-'
@@ -536,7 +540,8 @@ create or replace package body msgraph_sync as
     using (select mailbox, list_id, id, title, status, importance, due_time, last_modified, raw_json, round_no
              from (select j.mailbox, j.list_id, j.id, substr(j.title, 1, 1000) title,
                           substr(j.status, 1, 32) status, substr(j.importance, 1, 16) importance,
-                          j.due_time, j.last_modified, j.item raw_json, s.round_no,
+                          to_timestamp(substr(j.due_dt, 1, 19) default null on conversion error, 'YYYY-MM-DD"T"HH24:MI:SS') due_time,
+                          to_timestamp(substr(j.last_mod, 1, 19) default null on conversion error, 'YYYY-MM-DD"T"HH24:MI:SS') last_modified, j.item raw_json, s.round_no,
                           row_number() over (partition by j.mailbox, j.list_id, j.id
                                              order by j.cno desc, j.ino desc) rn
                      from json_table(p_doc, '$.collections[*]' columns (
@@ -551,8 +556,8 @@ create or replace package body msgraph_sync as
                               title         varchar2(4000) path '$.title',
                               status        varchar2(4000) path '$.status',
                               importance    varchar2(4000) path '$.importance',
-                              due_time      timestamp      path '$.dueDateTime.dateTime',
-                              last_modified timestamp      path '$.lastModifiedDateTime',
+                              due_dt        varchar2(64)   path '$.dueDateTime.dateTime',
+                              last_mod      varchar2(64)   path '$.lastModifiedDateTime',
                               item          clob format json path '$'))) j
                      join msgraph_sync_state s
                        on s.mailbox = j.mailbox and s.kind = 'tasks' and s.collection_id = j.list_id
@@ -769,6 +774,7 @@ create or replace package body msgraph_sync as
     l_complete varchar2(5);
     l_failed   pls_integer := 0;
     l_loaded   boolean := false;
+    l_options  raw(2000);
   begin
     ensure_states(p_chunk_no, p_mailbox, p_kinds);
     commit;
@@ -777,11 +783,12 @@ create or replace package body msgraph_sync as
     if l_count = 0 then
       return l_failed;
     end if;
+    l_options := engine_options;   -- one events window for the whole round
     loop
       l_call := l_call + 1;
       l_started := systimestamp;
       clob_to_agent(l_cols, l_inline, l_handle);
-      l_result := xs_round(qualified(p_credential), l_inline, l_handle, engine_options, l_previous);
+      l_result := xs_round(qualified(p_credential), l_inline, l_handle, l_options, l_previous);
       l_handle := 0;   -- consumed by the call
       if l_result < 0 then
         raise_status(l_result);
@@ -793,7 +800,12 @@ create or replace package body msgraph_sync as
         l_loaded := true;
         l_rc := xs_result_free(l_result);
         l_result := 0;
-        l_rc := msgraph.load_credentials(null);
+        begin
+          l_rc := msgraph.load_credentials(null);
+        exception
+          when others then
+            null;   -- the retry reports the credential as unknown
+        end;
         l_call := l_call - 1;
       elsif l_ora <> 0 then
         call_failed(p_chunk_no, p_mailbox, p_kinds, l_call, l_started, l_ora, text(l_message), l_failed);
@@ -964,7 +976,8 @@ create or replace package body msgraph_sync as
   begin
     g_run_id := new_run('SERIAL', p_credential, 1);
     g_run_started := systimestamp;
-    for c in (select distinct chunk_no from msgraph_sync_mailbox where enabled = 'Y' order by chunk_no) loop
+    for c in (select distinct chunk_no from msgraph_sync_mailbox
+               where enabled = 'Y' and chunk_no is not null order by chunk_no) loop
       l_chunks := l_chunks + 1;
       l_n := locked_chunk(c.chunk_no, null, null, p_credential, p_wait_seconds);
       if l_n < 0 then
@@ -1021,7 +1034,8 @@ create or replace package body msgraph_sync as
     l_task := 'MSGRAPH_SYNC_' || l_run;
     dbms_parallel_execute.create_task(l_task);
     dbms_parallel_execute.create_chunks_by_sql(l_task,
-      'select distinct chunk_no, chunk_no from msgraph_sync_mailbox where enabled = ''Y''', false);
+      'select distinct chunk_no, chunk_no from msgraph_sync_mailbox where enabled = ''Y'' and chunk_no is not null',
+      false);
     -- The run id is a number of ours, never text from the caller.
     dbms_parallel_execute.run_task(l_task,
       'begin msgraph_sync.run_chunks(' || to_char(l_run) || ', :start_id, :end_id); end;',

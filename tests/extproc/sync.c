@@ -604,12 +604,13 @@ static int chunk_round(long chunk, const char *only, const char *kinds, const ch
   if (count == 0) { free(cols.p); return failed; }
   volatile int32_t previous = 0, result = 0;
   int call = 0, loaded = 0;
+  plsql_raw options = engine_options();   /* one events window for the whole round */
   TRY
     for (;;) {
       call++;
       plsql_raw inl; int32_t h;
       sx_clob_to_agent(&cols, &inl, &h);
-      plsql_raw q = sx_qualified(cred), o = engine_options();
+      plsql_raw q = sx_qualified(cred), o = options;
       result = xp_xs_round(&q, &inl, h, &o, previous);
       if (result < 0) sx_raise_status(result);
       int32_t status, length, ora;
@@ -619,7 +620,7 @@ static int chunk_round(long chunk, const char *only, const char *kinds, const ch
         loaded = 1;
         xp_xs_result_free(result);
         result = 0;
-        load_credentials(NULL);
+        TRY load_credentials(NULL); CATCH END_TRY   /* the retry reports the credential as unknown */
         call--;
       } else if (ora != 0) {
         char *m = text(&message);
