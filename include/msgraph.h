@@ -27,12 +27,13 @@
  *   owned by a result and valid until msgraph_result_free() of it.
  *
  * Results and their lifetime
- * - Results are int32_t handles (> 0) that never run out: a handle is a
- *   slot index (bits 0-19) and that slot's generation (bits 20-30, moved on
- *   every free); freed slots are reused oldest first and only once 4096
- *   wait, so a freed handle stays invalid for at least 8.4 million further
- *   results. A freed or unknown handle gives MSGRAPH_ERR_NOT_FOUND, never a
- *   crash. JSON accessor strings are made once per result and pointer.
+ * - Results are msgraph_result handles (a typedef of int32_t, > 0) that
+ *   never run out: a handle is a slot index (bits 0-19) and that slot's
+ *   generation (bits 20-30, moved on every free); freed slots are reused
+ *   oldest first and only once 4096 wait, so a freed handle stays invalid
+ *   for at least 8.4 million further results. A freed or unknown handle
+ *   gives MSGRAPH_ERR_NOT_FOUND, never a crash. JSON accessor strings are
+ *   made once per result and pointer.
  * - A result never changes once made, so any thread may read it. Free each
  *   one once with msgraph_result_free(); the live count is bounded
  *   (msgraph_set_max_results(), MSGRAPH_ERR_LIMIT beyond it).
@@ -188,6 +189,16 @@
  */
 #define MSGRAPH_VERSION_NUMBER (((MSGRAPH_VERSION_MAJOR << 16) | (MSGRAPH_VERSION_MINOR << 8)) | MSGRAPH_VERSION_PATCH)
 
+/**
+ * A result handle: > 0 names a live result (read it with the
+ * msgraph_result_* functions, free it once with msgraph_result_free()).
+ * Functions that make results return a negative MSGRAPH_ERR_* status
+ * instead when no result could be made. Handles are process-wide, so any
+ * thread may use one; a freed handle gives MSGRAPH_ERR_NOT_FOUND. The
+ * msgraph_xp_* functions keep Oracle's INT (int32_t), the same type.
+ */
+typedef int32_t msgraph_result;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -228,11 +239,11 @@ extern "C" {
  * All strings are copied; the caller keeps ownership. Blocks the calling
  * thread for the exchange, retries included. Thread-safe.
  */
-int32_t msgraph_request(const char *credential,
-                        const char *method,
-                        const char *url,
-                        const char *body,
-                        const char *options_json);
+msgraph_result msgraph_request(const char *credential,
+                               const char *method,
+                               const char *url,
+                               const char *body,
+                               const char *options_json);
 
 /**
  * Like msgraph_request(), with a body given as `body_len` bytes that may
@@ -240,12 +251,12 @@ int32_t msgraph_request(const char *credential,
  * `body` may be NULL only when `body_len` is 0, which sends an empty body.
  * Thread-safe.
  */
-int32_t msgraph_request_bytes(const char *credential,
-                              const char *method,
-                              const char *url,
-                              const uint8_t *body,
-                              int64_t body_len,
-                              const char *options_json);
+msgraph_result msgraph_request_bytes(const char *credential,
+                                     const char *method,
+                                     const char *url,
+                                     const uint8_t *body,
+                                     int64_t body_len,
+                                     const char *options_json);
 
 /**
  * Sends any number of requests through Graph's $batch endpoint.
@@ -273,9 +284,9 @@ int32_t msgraph_request_bytes(const char *credential,
  * Returns a result handle (> 0), or a negative status for unusable
  * arguments (as msgraph_request()). Thread-safe.
  */
-int32_t msgraph_batch(const char *credential,
-                      const char *requests_json,
-                      const char *options_json);
+msgraph_result msgraph_batch(const char *credential,
+                             const char *requests_json,
+                             const char *options_json);
 
 /**
  * Facts about the credential's access token, acquiring one if none is
@@ -293,8 +304,8 @@ int32_t msgraph_batch(const char *credential,
  * Returns a result handle (> 0), or a negative status for unusable
  * arguments. Thread-safe.
  */
-int32_t msgraph_token_info(const char *credential,
-                           const char *options_json);
+msgraph_result msgraph_token_info(const char *credential,
+                                  const char *options_json);
 
 /**
  * The names of the registered credentials as a JSON array, sorted, in a
@@ -305,7 +316,7 @@ int32_t msgraph_token_info(const char *credential,
  *
  * Returns a result handle (> 0), or MSGRAPH_ERR_LIMIT. Thread-safe.
  */
-int32_t msgraph_credentials_list(void);
+msgraph_result msgraph_credentials_list(void);
 
 /**
  * Registers (or replaces) the credential `name` from a JSON configuration.
@@ -402,6 +413,31 @@ int32_t msgraph_credential_remove(const char *name);
  * Thread-safe.
  */
 int32_t msgraph_credential_clear_tokens(const char *name);
+
+/**
+ * Starts an upload body for a request or batch larger than one RAW
+ * (32767 bytes). Returns its handle (> 0) or MSGRAPH_ERR_LIMIT when 1024
+ * bodies are alive. A body is consumed by the call it is given to (even a
+ * failing one); free it with msgraph_xp_body_free() otherwise.
+ */
+int32_t msgraph_xp_body_new(void);
+
+/**
+ * Appends a chunk (any bytes; the package sends UTF-8) to an upload body.
+ * A NULL chunk appends nothing. Returns the body's length so far, or
+ * MSGRAPH_ERR_NOT_FOUND (unknown handle), MSGRAPH_ERR_TOO_LARGE (past
+ * 256 MiB: the body is then dropped), MSGRAPH_ERR_ARGUMENT.
+ */
+int32_t msgraph_xp_body_append(int32_t body,
+                               const uint8_t *chunk,
+                               int16_t chunk_ind,
+                               int32_t chunk_len);
+
+/**
+ * Frees an upload body. Handle 0 does nothing. Returns MSGRAPH_OK or
+ * MSGRAPH_ERR_NOT_FOUND.
+ */
+int32_t msgraph_xp_body_free(int32_t body);
 
 /**
  * Registers (or replaces) a credential: the package's create_credential.
@@ -507,31 +543,6 @@ int32_t msgraph_xp_credential_remove(const uint8_t *name,
 int32_t msgraph_xp_clear_tokens(const uint8_t *name,
                                 int16_t name_ind,
                                 int32_t name_len);
-
-/**
- * Starts an upload body for a request or batch larger than one RAW
- * (32767 bytes). Returns its handle (> 0) or MSGRAPH_ERR_LIMIT when 1024
- * bodies are alive. A body is consumed by the call it is given to (even a
- * failing one); free it with msgraph_xp_body_free() otherwise.
- */
-int32_t msgraph_xp_body_new(void);
-
-/**
- * Appends a chunk (any bytes; the package sends UTF-8) to an upload body.
- * A NULL chunk appends nothing. Returns the body's length so far, or
- * MSGRAPH_ERR_NOT_FOUND (unknown handle), MSGRAPH_ERR_TOO_LARGE (past
- * 256 MiB: the body is then dropped), MSGRAPH_ERR_ARGUMENT.
- */
-int32_t msgraph_xp_body_append(int32_t body,
-                               const uint8_t *chunk,
-                               int16_t chunk_ind,
-                               int32_t chunk_len);
-
-/**
- * Frees an upload body. Handle 0 does nothing. Returns MSGRAPH_OK or
- * MSGRAPH_ERR_NOT_FOUND.
- */
-int32_t msgraph_xp_body_free(int32_t body);
 
 /**
  * One Graph request (make_rest_request and the helpers).
@@ -729,8 +740,11 @@ const char *msgraph_status_name(int32_t status);
 const char *msgraph_status_message(int32_t status);
 
 /**
- * This thread's last failure, as "MSGRAPH_ERR_NAME: message"; "" if this
- * thread has had none. Every function that returns a negative status sets
+ * This thread's last failure, as "MSGRAPH_ERR_NAME: message", followed
+ * for a token endpoint refusal by "[AADSTSn error]", the hint and the ids
+ * support needs ("(trace_id=…, correlation_id=…)"): the same line
+ * msgraph_xp_result_info() gives the MSGRAPH package. "" if this thread
+ * has had none. Every function that returns a negative status sets
  * it, and so do msgraph_request(), msgraph_batch() and msgraph_token_info()
  * when the result they return holds a library failure. Successful calls do
  * not clear it.
@@ -764,13 +778,13 @@ int32_t msgraph_set_max_results(int32_t max_results);
  *
  * Returns MSGRAPH_ERR_NOT_FOUND for an unknown or freed handle.
  */
-int32_t msgraph_result_status(int32_t result);
+int32_t msgraph_result_status(msgraph_result result);
 
 /**
  * The body's length in bytes (0 for 202 and 204 answers), or
  * MSGRAPH_ERR_NOT_FOUND for an unknown or freed handle.
  */
-int64_t msgraph_result_length(int32_t result);
+int64_t msgraph_result_length(msgraph_result result);
 
 /**
  * The body: Graph's answer exactly as received, followed by a NUL byte (not
@@ -780,7 +794,7 @@ int64_t msgraph_result_length(int32_t result);
  * The pointer is owned by the result and valid until msgraph_result_free()
  * of it; never free it. Returns NULL for an unknown or freed handle.
  */
-const char *msgraph_result_body(int32_t result);
+const char *msgraph_result_body(msgraph_result result);
 
 /**
  * Copies up to `buf_len` bytes of the body, starting at byte `offset`, into
@@ -794,7 +808,7 @@ const char *msgraph_result_body(int32_t result);
  * buf_len, offset past the end or inside a character, buffer too small for
  * the next character).
  */
-int64_t msgraph_result_read(int32_t result,
+int64_t msgraph_result_read(msgraph_result result,
                             int64_t offset,
                             char *buf,
                             int64_t buf_len);
@@ -808,7 +822,7 @@ int64_t msgraph_result_read(int32_t result,
  * of it; never free it. Returns NULL if the header is absent, the handle
  * unknown or the name NULL.
  */
-const char *msgraph_result_header(int32_t result,
+const char *msgraph_result_header(msgraph_result result,
                                   const char *name);
 
 /**
@@ -818,7 +832,7 @@ const char *msgraph_result_header(int32_t result,
  * The string is owned by the result and valid until msgraph_result_free()
  * of it; never free it. Returns NULL for an unknown handle.
  */
-const char *msgraph_result_headers(int32_t result);
+const char *msgraph_result_headers(msgraph_result result);
 
 /**
  * The value at a JSON Pointer (RFC 6901) in a JSON body: a string value
@@ -838,7 +852,7 @@ const char *msgraph_result_headers(int32_t result);
  * handle is unknown, the pointer NULL or malformed, the body not JSON, or
  * nothing is at the pointer.
  */
-const char *msgraph_result_json(int32_t result,
+const char *msgraph_result_json(msgraph_result result,
                                 const char *pointer);
 
 /**
@@ -850,7 +864,7 @@ const char *msgraph_result_json(int32_t result,
  * (unknown handle, nothing at the pointer), MSGRAPH_ERR_ARGUMENT (NULL or
  * malformed pointer, body not JSON).
  */
-int64_t msgraph_result_json_count(int32_t result,
+int64_t msgraph_result_json_count(msgraph_result result,
                                   const char *pointer);
 
 /**
@@ -860,7 +874,7 @@ int64_t msgraph_result_json_count(int32_t result,
  * A freed handle stays invalid for at least 8.4 million further results
  * (a handle is a slot index and its generation: see the header's top).
  */
-int32_t msgraph_result_free(int32_t result);
+int32_t msgraph_result_free(msgraph_result result);
 
 /**
  * Runs (one call of) a delta round over many Outlook collections.
@@ -904,9 +918,9 @@ int32_t msgraph_result_free(int32_t result);
  * arguments: MSGRAPH_ERR_ARGUMENT, MSGRAPH_ERR_NOT_FOUND (unknown
  * credential), MSGRAPH_ERR_LIMIT. Blocks the calling thread. Thread-safe.
  */
-int32_t msgraph_sync_round(const char *credential,
-                           const char *collections_json,
-                           const char *options_json);
+msgraph_result msgraph_sync_round(const char *credential,
+                                  const char *collections_json,
+                                  const char *options_json);
 
 /**
  * Runs one call of a delta round (msgraph_sync_round()) for the agent.

@@ -13,6 +13,7 @@
 pub mod api;
 pub mod assertion;
 pub mod batch;
+pub mod charset;
 pub mod config;
 pub mod credentials;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod json_pointer;
 pub mod jwt;
 pub mod mailbox;
 pub mod options;
+pub mod outcome;
 pub mod paging;
 pub mod policy;
 pub mod response;
@@ -35,6 +37,7 @@ pub mod sync_round;
 pub mod token;
 pub mod token_cache;
 pub mod transport;
+pub mod upload;
 
 #[macro_use]
 pub mod ffi;

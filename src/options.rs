@@ -151,6 +151,65 @@ impl TokenInfoOptions {
     }
 }
 
+/// The options JSON of an MSGRAPH package call: the caller's `options`
+/// with the package's extras merged in. `headers` are "Name: value" lines
+/// (g_request_headers), which yield to headers the options give;
+/// `all_pages` != 0 sets "all_pages", and then `max_items` > 0 sets
+/// "max_items". Without extras the options are passed on untouched.
+pub fn with_package_extras(options: Option<&str>, headers: Option<&str>, all_pages: i32, max_items: i32) -> Result<Option<String>> {
+    let no_extras = headers.is_none_or(|h| h.trim().is_empty()) && all_pages == 0 && max_items <= 0;
+    if no_extras {
+        return Ok(options.map(str::to_string));
+    }
+    let mut doc = parse_object(options)?;
+    if let Some(lines) = headers {
+        let entry = doc.entry("headers").or_insert_with(|| Value::Object(Default::default()));
+        let obj = entry.as_object_mut().ok_or_else(|| Error::argument("option 'headers' must be a JSON object"))?;
+        for line in lines.lines().filter(|l| !l.trim().is_empty()) {
+            let (name, value) = line
+                .split_once(':')
+                .ok_or_else(|| Error::argument(format!("request header line '{}' has no ':'", line.escape_default())))?;
+            let name = name.trim();
+            // Headers given in the options JSON win over g_request_headers.
+            if !obj.keys().any(|k| k.eq_ignore_ascii_case(name)) {
+                obj.insert(name.to_string(), value.trim().into());
+            }
+        }
+    }
+    if all_pages != 0 {
+        doc.insert("all_pages".into(), true.into());
+        if max_items > 0 {
+            doc.insert("max_items".into(), max_items.into());
+        }
+    }
+    Ok(Some(Value::Object(doc).to_string()))
+}
+
+/// The credential configuration document of the package's create_credential:
+/// `options` (a JSON object of further settings, or none) with the non-empty
+/// named settings set on top.
+pub fn package_credential(
+    tenant_id: Option<&str>,
+    client_id: Option<&str>,
+    client_secret: Option<&str>,
+    scope: Option<&str>,
+    options: Option<&str>,
+) -> Result<Value> {
+    let mut doc = match options.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Map::new(),
+        Some(t) => match serde_json::from_str::<Value>(t) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err(Error::config("p_options must be a JSON object of credential settings")),
+        },
+    };
+    for (key, value) in [("tenant_id", tenant_id), ("client_id", client_id), ("client_secret", client_secret), ("scope", scope)] {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            doc.insert(key.into(), v.into());
+        }
+    }
+    Ok(Value::Object(doc))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

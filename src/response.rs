@@ -2,6 +2,7 @@
 //! Graph error so callers parse one format.
 
 use crate::error::Error;
+use crate::outcome::Reason;
 use crate::transport::RawResponse;
 
 /// The outcome of a call, as stored behind a result handle.
@@ -49,20 +50,20 @@ impl Response {
         }
         let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&self.body) else {
             if self.status == 410 {
-                self.set_header("x-msgraph-reason", "resync-required");
+                self.set_header("x-msgraph-reason", Reason::ResyncRequired.header_value());
             }
             return;
         };
-        let Some(reason) = reason_of(self.status as u16, &doc) else { return };
+        let Some(reason) = crate::outcome::graph_reason(self.status as u16, &doc) else { return };
         let error = doc.get("error").filter(|e| e.is_object());
         if error.is_some_and(|e| e.get("msgraph_reason").is_none()) {
             if let Some(at) = error_brace(&self.body) {
                 let empty = self.body[at + 1..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'}');
-                let field = format!("\"msgraph_reason\":\"{reason}\"{}", if empty { "" } else { "," });
+                let field = format!("\"msgraph_reason\":\"{}\"{}", reason.field_value(), if empty { "" } else { "," });
                 self.body.splice(at + 1..at + 1, field.into_bytes());
             }
         }
-        self.set_header("x-msgraph-reason", reason.replace('_', "-"));
+        self.set_header("x-msgraph-reason", reason.header_value());
     }
 
     /// Sets a header, replacing any of the same name.
@@ -81,22 +82,14 @@ fn error_brace(body: &[u8]) -> Option<usize> {
 }
 
 /// The reason given to access-policy blocks.
-pub const ACCESS_POLICY_REASON: &str = "application_access_policy";
+pub const ACCESS_POLICY_REASON: &str = Reason::AccessPolicy.field_value();
 /// The reason given to expired delta tokens.
-pub const RESYNC_REASON: &str = "resync_required";
+pub const RESYNC_REASON: &str = Reason::ResyncRequired.field_value();
 
-/// The reason a Graph error document deserves, if any.
+/// The reason a Graph error document deserves, if any (decided by
+/// [`crate::outcome::graph_reason`]).
 pub fn reason_of(status: u16, doc: &serde_json::Value) -> Option<&'static str> {
-    let code = doc["error"]["code"].as_str().unwrap_or("");
-    if status == 403 && code == "ErrorAccessDenied"
-        && doc["error"]["message"].as_str().is_some_and(|m| m.contains("Access to OData is disabled"))
-    {
-        return Some(ACCESS_POLICY_REASON);
-    }
-    if status == 410 || code == "syncStateNotFound" || code == "resyncRequired" {
-        return Some(RESYNC_REASON);
-    }
-    None
+    crate::outcome::graph_reason(status, doc).map(Reason::field_value)
 }
 
 /// Adds `msgraph_reason` to a $batch item's error body where it applies.

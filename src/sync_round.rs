@@ -173,8 +173,8 @@ struct Found {
 }
 
 fn is_resync(status: u64, body: &Value) -> bool {
-    let code = body["error"]["code"].as_str().unwrap_or("");
-    status == 410 || code.eq_ignore_ascii_case("syncStateNotFound") || code.eq_ignore_ascii_case("resyncRequired")
+    let reason = u16::try_from(status).ok().and_then(|s| crate::outcome::graph_reason(s, body));
+    reason == Some(crate::outcome::Reason::ResyncRequired)
 }
 
 /// Runs one call of a round.

@@ -431,27 +431,6 @@ fn parse_success(
     }))
 }
 
-/// One-line advice for the AADSTS codes people meet while setting up.
-pub fn hint(aadsts: u64) -> Option<&'static str> {
-    Some(match aadsts {
-        7000215 => "Use the client secret's VALUE, not its secret ID, and check that the secret belongs to this app.",
-        7000222 => "The client secret has expired: add a new secret to the app registration and update the credential.",
-        700016 => "No app with this client_id in the tenant: check client_id and tenant_id, and that the app is not deleted.",
-        90002 => "Tenant not found: check tenant_id, and that the authority host is the tenant's cloud (cloud key).",
-        700027 => "The client assertion's signature does not verify: upload the certificate that matches the private key.",
-        7000112 => "The application is disabled in the tenant: an administrator must enable it.",
-        53003 => "Conditional Access blocked the sign-in: exclude the workload identity or adjust the policy.",
-        50196 => "The token endpoint detected a request loop: the library caches tokens; do not ask for one per call.",
-        70011 => "Invalid scope: for client credentials use the resource's /.default scope, e.g. https://graph.microsoft.com/.default.",
-        7000218 => "No client secret or assertion was sent: set client_secret or client_secret_env.",
-        700023 | 700022 => "Invalid scope: request exactly one resource's /.default scope.",
-        500011 => "The resource is not in the tenant: check the scope and the cloud.",
-        900144 => "A required parameter is missing from the token request.",
-        90055 => "The tenant is throttled by the token service: back off.",
-        _ => return None,
-    })
-}
-
 /// The error for a refusal, with the identity platform's own fields.
 fn refusal(cred: &Credential, resp: &RawResponse, status: i32) -> Error {
     let doc: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
@@ -467,7 +446,7 @@ fn refusal(cred: &Credential, resp: &RawResponse, status: i32) -> Error {
     let mut e = Error::new(status, String::new()).with("http_status", resp.status);
     if let Some(c) = code {
         e = e.with("aadsts", c);
-        if let Some(h) = hint(c) {
+        if let Some(h) = crate::outcome::aadsts_hint(c) {
             message.push_str(" Hint: ");
             message.push_str(h);
             e = e.with("hint", h);

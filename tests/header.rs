@@ -74,3 +74,34 @@ fn the_version_number_macro_works_in_the_preprocessor() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn result_handles_have_their_typedef() {
+    let h = header();
+    assert!(h.contains("typedef int32_t msgraph_result;"));
+    for f in ["msgraph_request(", "msgraph_batch(", "msgraph_token_info(", "msgraph_credentials_list(", "msgraph_sync_round("] {
+        assert!(h.contains(&format!("msgraph_result {f}")), "{f} returns a msgraph_result");
+    }
+    for f in ["msgraph_result_status", "msgraph_result_body", "msgraph_result_free", "msgraph_result_json"] {
+        assert!(h.contains(&format!("{f}(msgraph_result result")), "{f} takes a msgraph_result");
+    }
+    // The Oracle entry points keep the INT the call specs map to.
+    assert!(h.contains("int32_t msgraph_xp_result_read(int32_t result,"));
+    let Ok(cc) = std::process::Command::new("cc").arg("--version").output() else {
+        eprintln!("no C compiler: skipped");
+        return;
+    };
+    assert!(cc.status.success());
+    let dir = std::env::temp_dir().join(format!("msgraph-typedef-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("typedef.c");
+    std::fs::write(
+        &src,
+        "#include \"msgraph.h\"\n_Static_assert(sizeof(msgraph_result) == sizeof(int32_t), \"an int32_t\");\nint main(void) { msgraph_result r = msgraph_request(\"c\", \"GET\", \"/me\", 0, 0); int32_t s = msgraph_result_status(r); return s + msgraph_result_free(r); }\n",
+    )
+    .unwrap();
+    let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
+    let out = std::process::Command::new("cc").args(["-fsyntax-only", "-Wall", "-Werror", "-std=c11", "-I"]).arg(&include).arg(&src).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

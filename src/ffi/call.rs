@@ -4,28 +4,17 @@ use super::*;
 use crate::api;
 use crate::response::Response;
 
-/// Stores a response as a result; records a library failure it holds as
-/// this thread's last error.
-fn store(r: Result<Response, Error>) -> i32 {
-    store_checked(r)
-}
-
-/// Runs `call` only if its result can be stored, then stores it.
-pub(crate) fn exchange(call: impl FnOnce() -> Result<Response, Error>) -> i32 {
-    store(crate::results::check_capacity().and_then(|_| call()))
-}
-
-fn store_checked(r: Result<Response, Error>) -> i32 {
-    status_of(r.and_then(|resp| {
-        if resp.status < 0 {
-            let msg = serde_json::from_slice::<serde_json::Value>(&resp.body)
-                .ok()
-                .and_then(|d| d["error"]["message"].as_str().map(str::to_string))
-                .unwrap_or_default();
-            set_last_error_text(&format!("{}: {msg}", crate::status::name(resp.status)));
-        }
-        crate::results::insert(resp)
-    }))
+/// Runs `call` only if its result can be stored, then stores it and
+/// returns the handle; a library failure the result holds is recorded as
+/// this thread's last error too.
+pub(crate) fn exchange(call: impl FnOnce() -> Result<Response, Error>) -> Result<i32, Error> {
+    crate::results::check_capacity()?;
+    let resp = call()?;
+    if resp.status < 0 {
+        let outcome = crate::outcome::Outcome::of_response(&resp);
+        set_last_error_text(outcome.message.as_deref().unwrap_or(""));
+    }
+    crate::results::insert(resp)
 }
 
 /// The string arguments both request functions share, then the request.
@@ -84,8 +73,8 @@ pub extern "C" fn msgraph_request(
     url: *const c_char,
     body: *const c_char,
     options_json: *const c_char,
-) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
+) -> msgraph_result {
+    ffi_fn!({
         exchange(|| {
             let body = opt_str_arg(body, "body")?.map(|b| b.as_bytes().to_vec());
             request_with(credential, method, url, body, options_json)
@@ -105,8 +94,8 @@ pub extern "C" fn msgraph_request_bytes(
     body: *const u8,
     body_len: i64,
     options_json: *const c_char,
-) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
+) -> msgraph_result {
+    ffi_fn!({
         exchange(|| {
             let len = usize::try_from(body_len).map_err(|_| Error::argument("body_len is negative"))?;
             let bytes = if len == 0 {
@@ -147,8 +136,8 @@ pub extern "C" fn msgraph_request_bytes(
 /// Returns a result handle (> 0), or a negative status for unusable
 /// arguments (as msgraph_request()). Thread-safe.
 #[no_mangle]
-pub extern "C" fn msgraph_batch(credential: *const c_char, requests_json: *const c_char, options_json: *const c_char) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
+pub extern "C" fn msgraph_batch(credential: *const c_char, requests_json: *const c_char, options_json: *const c_char) -> msgraph_result {
+    ffi_fn!({
         exchange(|| {
             let credential = str_arg(credential, "credential")?;
             let requests = str_arg(requests_json, "requests_json")?;
@@ -173,8 +162,8 @@ pub extern "C" fn msgraph_batch(credential: *const c_char, requests_json: *const
 /// Returns a result handle (> 0), or a negative status for unusable
 /// arguments. Thread-safe.
 #[no_mangle]
-pub extern "C" fn msgraph_token_info(credential: *const c_char, options_json: *const c_char) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
+pub extern "C" fn msgraph_token_info(credential: *const c_char, options_json: *const c_char) -> msgraph_result {
+    ffi_fn!({
         exchange(|| {
             let credential = str_arg(credential, "credential")?;
             let options = opt_str_arg(options_json, "options_json")?;
@@ -191,6 +180,6 @@ pub extern "C" fn msgraph_token_info(credential: *const c_char, options_json: *c
 ///
 /// Returns a result handle (> 0), or MSGRAPH_ERR_LIMIT. Thread-safe.
 #[no_mangle]
-pub extern "C" fn msgraph_credentials_list() -> i32 {
-    ffi_boundary!(PANIC_STATUS, { exchange(|| Ok(api::credential_names())) })
+pub extern "C" fn msgraph_credentials_list() -> msgraph_result {
+    ffi_fn!({ exchange(|| Ok(api::credential_names())) })
 }

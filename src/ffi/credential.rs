@@ -60,12 +60,10 @@ use crate::api;
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn msgraph_credential_set(name: *const c_char, config_json: *const c_char) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
-        status_of((|| {
-            let name = str_arg(name, "name")?;
-            let config = str_arg(config_json, "config_json")?;
-            api::credential_set(name, config).map(|_| MSGRAPH_OK)
-        })())
+    ffi_fn!({
+        let name = str_arg(name, "name")?;
+        let config = str_arg(config_json, "config_json")?;
+        api::credential_set(name, config).map(|_| MSGRAPH_OK)
     })
 }
 
@@ -86,11 +84,9 @@ pub extern "C" fn msgraph_credential_set(name: *const c_char, config_json: *cons
 /// open, invalid JSON, an invalid entry, which it names). Thread-safe.
 #[no_mangle]
 pub extern "C" fn msgraph_credentials_load(path: *const c_char) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
-        status_of((|| {
-            let path = str_arg(path, "path")?;
-            api::credentials_load(path).map(|n| n.min(i32::MAX as usize) as i32)
-        })())
+    ffi_fn!({
+        let path = str_arg(path, "path")?;
+        api::credentials_load(path).map(|n| n.min(i32::MAX as usize) as i32)
     })
 }
 
@@ -100,9 +96,7 @@ pub extern "C" fn msgraph_credentials_load(path: *const c_char) -> i32 {
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn msgraph_credential_remove(name: *const c_char) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
-        status_of((|| api::credential_remove(str_arg(name, "name")?).map(|_| MSGRAPH_OK))())
-    })
+    ffi_fn!({ api::credential_remove(str_arg(name, "name")?).map(|_| MSGRAPH_OK) })
 }
 
 /// Drops the tokens cached for a credential, so the next call asks the
@@ -112,7 +106,5 @@ pub extern "C" fn msgraph_credential_remove(name: *const c_char) -> i32 {
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn msgraph_credential_clear_tokens(name: *const c_char) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
-        status_of((|| api::credential_clear_tokens(str_arg(name, "name")?).map(|_| MSGRAPH_OK))())
-    })
+    ffi_fn!({ api::credential_clear_tokens(str_arg(name, "name")?).map(|_| MSGRAPH_OK) })
 }

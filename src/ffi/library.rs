@@ -17,7 +17,7 @@ pub const MSGRAPH_VERSION_NUMBER: i32 = (MSGRAPH_VERSION_MAJOR << 16) | (MSGRAPH
 /// Returns a static, NUL-terminated string: never free it. Thread-safe.
 #[no_mangle]
 pub extern "C" fn msgraph_version() -> *const c_char {
-    ffi_boundary!(c"".as_ptr(), { concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char })
+    ffi_fn!(panic = c"".as_ptr(), { Ok(concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char) })
 }
 
 /// The name of a status code, e.g. "MSGRAPH_ERR_AUTH" for -4;
@@ -28,7 +28,7 @@ pub extern "C" fn msgraph_version() -> *const c_char {
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn msgraph_status_name(status: i32) -> *const c_char {
-    ffi_boundary!(c"MSGRAPH_ERR_INTERNAL".as_ptr(), { crate::status::name_nul(status).as_ptr() as *const c_char })
+    ffi_fn!(panic = c"MSGRAPH_ERR_INTERNAL".as_ptr(), { Ok(crate::status::name_nul(status).as_ptr() as *const c_char) })
 }
 
 /// A short English description of a status code, e.g. "timed out".
@@ -37,11 +37,14 @@ pub extern "C" fn msgraph_status_name(status: i32) -> *const c_char {
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn msgraph_status_message(status: i32) -> *const c_char {
-    ffi_boundary!(c"internal error".as_ptr(), { crate::status::message_nul(status).as_ptr() as *const c_char })
+    ffi_fn!(panic = c"internal error".as_ptr(), { Ok(crate::status::message_nul(status).as_ptr() as *const c_char) })
 }
 
-/// This thread's last failure, as "MSGRAPH_ERR_NAME: message"; "" if this
-/// thread has had none. Every function that returns a negative status sets
+/// This thread's last failure, as "MSGRAPH_ERR_NAME: message", followed
+/// for a token endpoint refusal by "[AADSTSn error]", the hint and the ids
+/// support needs ("(trace_id=…, correlation_id=…)"): the same line
+/// msgraph_xp_result_info() gives the MSGRAPH package. "" if this thread
+/// has had none. Every function that returns a negative status sets
 /// it, and so do msgraph_request(), msgraph_batch() and msgraph_token_info()
 /// when the result they return holds a library failure. Successful calls do
 /// not clear it.
@@ -51,7 +54,7 @@ pub extern "C" fn msgraph_status_message(status: i32) -> *const c_char {
 /// longer; never free it. Never NULL. It never contains a secret or a token.
 #[no_mangle]
 pub extern "C" fn msgraph_last_error() -> *const c_char {
-    ffi_boundary!(c"".as_ptr(), { last_error_ptr() })
+    ffi_fn!(panic = c"".as_ptr(), { Ok(last_error_ptr()) })
 }
 
 /// How many results are live (created and not yet freed) in this process.
@@ -59,7 +62,7 @@ pub extern "C" fn msgraph_last_error() -> *const c_char {
 /// results a piece of code made are freed. Thread-safe.
 #[no_mangle]
 pub extern "C" fn msgraph_results_live() -> i32 {
-    ffi_boundary!(PANIC_STATUS, { crate::results::live().min(i32::MAX as usize) as i32 })
+    ffi_fn!({ Ok(crate::results::live().min(i32::MAX as usize) as i32) })
 }
 
 /// Sets the cap on live results (default 4096; 1 to 1,000,000). Calls that
@@ -69,13 +72,11 @@ pub extern "C" fn msgraph_results_live() -> i32 {
 /// Thread-safe; applies to the whole process.
 #[no_mangle]
 pub extern "C" fn msgraph_set_max_results(max_results: i32) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
-        status_of(
-            usize::try_from(max_results)
-                .map_err(|_| Error::argument("the cap on live results must be from 1 to 1000000"))
-                .and_then(crate::results::set_max_live)
-                .map(|_| MSGRAPH_OK),
-        )
+    ffi_fn!({
+        usize::try_from(max_results)
+            .map_err(|_| Error::argument("the cap on live results must be from 1 to 1000000"))
+            .and_then(crate::results::set_max_live)
+            .map(|_| MSGRAPH_OK)
     })
 }
 

@@ -1,7 +1,8 @@
 //! The C ABI. The only module with `unsafe`: it reads C strings, writes into
 //! caller buffers and hands out pointers into results. Every exported body
-//! runs inside [`ffi_boundary!`], so no panic ever crosses into C (inside
-//! Oracle that would kill the extproc agent: ORA-28576).
+//! is one `ffi_fn!` ([`boundary`]), so no panic ever crosses into C (inside
+//! Oracle that would kill the extproc agent: ORA-28576) and every failure
+//! is recorded in one place.
 
 #![allow(unsafe_code)]
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
@@ -11,21 +12,20 @@ use crate::status::*;
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
 
-/// Runs an exported body, turning a panic into `$fallback` and a last error.
-macro_rules! ffi_boundary {
-    ($fallback:expr, $body:block) => {{
-        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
-            Ok(value) => value,
-            Err(_) => {
-                $crate::ffi::set_last_error_text(
-                    "MSGRAPH_ERR_INTERNAL: a panic was caught at the C boundary; this is a bug in libmsgraph",
-                );
-                $fallback
-            }
-        }
-    }};
+/// The body of every export: runs it inside the panic and error boundary
+/// ([`boundary`]). The body returns `Result<T, Error>`; `T`'s
+/// [`boundary::FfiReturn`] gives the values for an error and a panic, or
+/// `panic = EXPR` names the value for a panic.
+macro_rules! ffi_fn {
+    ($body:block) => {
+        $crate::ffi::boundary::run(|| $body)
+    };
+    (panic = $fallback:expr, $body:block) => {
+        $crate::ffi::boundary::run_or(|| $fallback, || $body)
+    };
 }
 
+pub(crate) mod boundary;
 pub mod call;
 pub mod credential;
 pub mod extproc;
@@ -33,6 +33,15 @@ pub mod library;
 pub mod result;
 pub mod sync;
 pub mod xp_sync;
+
+/// A result handle: > 0 names a live result (read it with the
+/// msgraph_result_* functions, free it once with msgraph_result_free()).
+/// Functions that make results return a negative MSGRAPH_ERR_* status
+/// instead when no result could be made. Handles are process-wide, so any
+/// thread may use one; a freed handle gives MSGRAPH_ERR_NOT_FOUND. The
+/// msgraph_xp_* functions keep Oracle's INT (int32_t), the same type.
+#[allow(non_camel_case_types)]
+pub type msgraph_result = i32;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -49,9 +58,10 @@ pub(crate) fn set_last_error_text(text: &str) {
     });
 }
 
-/// Records an error as this thread's last failure.
+/// Records an error as this thread's last failure, in the outcome
+/// module's one line ("MSGRAPH_ERR_NAME: message [details] (ids)").
 pub(crate) fn set_last_error(e: &Error) {
-    set_last_error_text(&e.to_string());
+    set_last_error_text(crate::outcome::Outcome::of_error(e).message.as_deref().unwrap_or(""));
 }
 
 /// Pointer to this thread's last error text (valid until the thread's next
@@ -78,30 +88,16 @@ pub(crate) fn opt_str_arg<'a>(ptr: *const c_char, what: &str) -> Result<Option<&
     c.to_str().map(Some).map_err(|_| Error::argument(format!("{what} is not valid UTF-8")))
 }
 
-/// Returns a status code, recording the error of a failure.
-pub(crate) fn status_of(r: Result<i32, Error>) -> i32 {
-    match r {
-        Ok(v) => v,
-        Err(e) => {
-            set_last_error(&e);
-            e.status
-        }
-    }
-}
-
-/// The internal status for a panic, for functions returning int32_t.
-pub(crate) const PANIC_STATUS: i32 = MSGRAPH_ERR_INTERNAL;
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn exported_that_panics(trigger: bool) -> i32 {
-        ffi_boundary!(PANIC_STATUS, {
+        ffi_fn!({
             if trigger {
                 panic!("a bug");
             }
-            MSGRAPH_OK
+            Ok(MSGRAPH_OK)
         })
     }
 

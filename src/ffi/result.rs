@@ -14,17 +14,15 @@ use crate::results;
 ///
 /// Returns MSGRAPH_ERR_NOT_FOUND for an unknown or freed handle.
 #[no_mangle]
-pub extern "C" fn msgraph_result_status(result: i32) -> i32 {
-    ffi_boundary!(PANIC_STATUS, { status_of(results::get(result).map(|r| r.status)) })
+pub extern "C" fn msgraph_result_status(result: msgraph_result) -> i32 {
+    ffi_fn!({ results::get(result).map(|r| r.status) })
 }
 
 /// The body's length in bytes (0 for 202 and 204 answers), or
 /// MSGRAPH_ERR_NOT_FOUND for an unknown or freed handle.
 #[no_mangle]
-pub extern "C" fn msgraph_result_length(result: i32) -> i64 {
-    ffi_boundary!(PANIC_STATUS as i64, {
-        status_of_i64(results::get(result).map(|r| r.len() as i64))
-    })
+pub extern "C" fn msgraph_result_length(result: msgraph_result) -> i64 {
+    ffi_fn!({ results::get(result).map(|r| r.len() as i64) })
 }
 
 /// The body: Graph's answer exactly as received, followed by a NUL byte (not
@@ -34,16 +32,8 @@ pub extern "C" fn msgraph_result_length(result: i32) -> i64 {
 /// The pointer is owned by the result and valid until msgraph_result_free()
 /// of it; never free it. Returns NULL for an unknown or freed handle.
 #[no_mangle]
-pub extern "C" fn msgraph_result_body(result: i32) -> *const c_char {
-    ffi_boundary!(std::ptr::null(), {
-        match results::get(result) {
-            Ok(r) => r.body_with_nul().as_ptr() as *const c_char,
-            Err(e) => {
-                set_last_error(&e);
-                std::ptr::null()
-            }
-        }
-    })
+pub extern "C" fn msgraph_result_body(result: msgraph_result) -> *const c_char {
+    ffi_fn!({ Ok(results::get(result)?.body_with_nul().as_ptr() as *const c_char) })
 }
 
 /// Copies up to `buf_len` bytes of the body, starting at byte `offset`, into
@@ -57,36 +47,24 @@ pub extern "C" fn msgraph_result_body(result: i32) -> *const c_char {
 /// buf_len, offset past the end or inside a character, buffer too small for
 /// the next character).
 #[no_mangle]
-pub extern "C" fn msgraph_result_read(result: i32, offset: i64, buf: *mut c_char, buf_len: i64) -> i64 {
-    ffi_boundary!(PANIC_STATUS as i64, {
-        status_of_i64((|| {
-            let r = results::get(result)?;
-            let offset = u64::try_from(offset).map_err(|_| Error::argument("offset is negative"))?;
-            let buf_len = u64::try_from(buf_len).map_err(|_| Error::argument("buf_len is negative"))?;
-            if buf_len == 0 {
-                return Ok(0);
-            }
-            if buf.is_null() {
-                return Err(Error::argument("buf is NULL"));
-            }
-            let span = r.read_span(offset, buf_len)?;
-            let n = span.len();
-            // SAFETY: `span` lies inside the body; the caller promises
-            // `buf_len` writable bytes at `buf`, and n <= buf_len.
-            unsafe { std::ptr::copy_nonoverlapping(r.body()[span].as_ptr(), buf as *mut u8, n) };
-            Ok(n as i64)
-        })())
-    })
-}
-
-fn status_of_i64(r: Result<i64, Error>) -> i64 {
-    match r {
-        Ok(v) => v,
-        Err(e) => {
-            set_last_error(&e);
-            e.status as i64
+pub extern "C" fn msgraph_result_read(result: msgraph_result, offset: i64, buf: *mut c_char, buf_len: i64) -> i64 {
+    ffi_fn!({
+        let r = results::get(result)?;
+        let offset = u64::try_from(offset).map_err(|_| Error::argument("offset is negative"))?;
+        let buf_len = u64::try_from(buf_len).map_err(|_| Error::argument("buf_len is negative"))?;
+        if buf_len == 0 {
+            return Ok(0);
         }
-    }
+        if buf.is_null() {
+            return Err(Error::argument("buf is NULL"));
+        }
+        let span = r.read_span(offset, buf_len)?;
+        let n = span.len();
+        // SAFETY: `span` lies inside the body; the caller promises
+        // `buf_len` writable bytes at `buf`, and n <= buf_len.
+        unsafe { std::ptr::copy_nonoverlapping(r.body()[span].as_ptr(), buf as *mut u8, n) };
+        Ok(n as i64)
+    })
 }
 
 /// The first value of a response header, by case-insensitive name
@@ -97,21 +75,12 @@ fn status_of_i64(r: Result<i64, Error>) -> i64 {
 /// of it; never free it. Returns NULL if the header is absent, the handle
 /// unknown or the name NULL.
 #[no_mangle]
-pub extern "C" fn msgraph_result_header(result: i32, name: *const c_char) -> *const c_char {
-    ffi_boundary!(std::ptr::null(), {
-        let found = (|| {
-            let name = str_arg(name, "name")?;
-            let r = results::get(result)?;
-            Ok::<_, Error>(r.header(name).map(|v| v.as_ptr()))
-        })();
-        match found {
-            Ok(Some(p)) => p,
-            Ok(None) => std::ptr::null(),
-            Err(e) => {
-                set_last_error(&e);
-                std::ptr::null()
-            }
-        }
+pub extern "C" fn msgraph_result_header(result: msgraph_result, name: *const c_char) -> *const c_char {
+    ffi_fn!({
+        let name = str_arg(name, "name")?;
+        let r = results::get(result)?;
+        // An absent header is NULL without a failure.
+        Ok(r.header(name).map_or(std::ptr::null(), |v| v.as_ptr()))
     })
 }
 
@@ -121,16 +90,8 @@ pub extern "C" fn msgraph_result_header(result: i32, name: *const c_char) -> *co
 /// The string is owned by the result and valid until msgraph_result_free()
 /// of it; never free it. Returns NULL for an unknown handle.
 #[no_mangle]
-pub extern "C" fn msgraph_result_headers(result: i32) -> *const c_char {
-    ffi_boundary!(std::ptr::null(), {
-        match results::get(result) {
-            Ok(r) => r.headers_json_c().as_ptr(),
-            Err(e) => {
-                set_last_error(&e);
-                std::ptr::null()
-            }
-        }
-    })
+pub extern "C" fn msgraph_result_headers(result: msgraph_result) -> *const c_char {
+    ffi_fn!({ Ok(results::get(result)?.headers_json_c().as_ptr()) })
 }
 
 /// The value at a JSON Pointer (RFC 6901) in a JSON body: a string value
@@ -150,17 +111,11 @@ pub extern "C" fn msgraph_result_headers(result: i32) -> *const c_char {
 /// handle is unknown, the pointer NULL or malformed, the body not JSON, or
 /// nothing is at the pointer.
 #[no_mangle]
-pub extern "C" fn msgraph_result_json(result: i32, pointer: *const c_char) -> *const c_char {
-    ffi_boundary!(std::ptr::null(), {
-        let found = (|| {
-            let pointer = str_arg(pointer, "pointer")?;
-            let r = results::get(result)?;
-            r.hand_out_with(pointer, || r.json_text(pointer))
-        })();
-        found.unwrap_or_else(|e| {
-            set_last_error(&e);
-            std::ptr::null()
-        })
+pub extern "C" fn msgraph_result_json(result: msgraph_result, pointer: *const c_char) -> *const c_char {
+    ffi_fn!({
+        let pointer = str_arg(pointer, "pointer")?;
+        let r = results::get(result)?;
+        r.hand_out_with(pointer, || r.json_text(pointer))
     })
 }
 
@@ -172,13 +127,11 @@ pub extern "C" fn msgraph_result_json(result: i32, pointer: *const c_char) -> *c
 /// (unknown handle, nothing at the pointer), MSGRAPH_ERR_ARGUMENT (NULL or
 /// malformed pointer, body not JSON).
 #[no_mangle]
-pub extern "C" fn msgraph_result_json_count(result: i32, pointer: *const c_char) -> i64 {
-    ffi_boundary!(PANIC_STATUS as i64, {
-        status_of_i64((|| {
-            let pointer = str_arg(pointer, "pointer")?;
-            let r = results::get(result)?;
-            Ok(r.json_count(pointer)? as i64)
-        })())
+pub extern "C" fn msgraph_result_json_count(result: msgraph_result, pointer: *const c_char) -> i64 {
+    ffi_fn!({
+        let pointer = str_arg(pointer, "pointer")?;
+        let r = results::get(result)?;
+        Ok(r.json_count(pointer)? as i64)
     })
 }
 
@@ -188,6 +141,6 @@ pub extern "C" fn msgraph_result_json_count(result: i32, pointer: *const c_char)
 /// A freed handle stays invalid for at least 8.4 million further results
 /// (a handle is a slot index and its generation: see the header's top).
 #[no_mangle]
-pub extern "C" fn msgraph_result_free(result: i32) -> i32 {
-    ffi_boundary!(PANIC_STATUS, { status_of(results::free(result).map(|_| MSGRAPH_OK)) })
+pub extern "C" fn msgraph_result_free(result: msgraph_result) -> i32 {
+    ffi_fn!({ results::free(result).map(|_| MSGRAPH_OK) })
 }

@@ -43,8 +43,8 @@ use super::*;
 /// arguments: MSGRAPH_ERR_ARGUMENT, MSGRAPH_ERR_NOT_FOUND (unknown
 /// credential), MSGRAPH_ERR_LIMIT. Blocks the calling thread. Thread-safe.
 #[no_mangle]
-pub extern "C" fn msgraph_sync_round(credential: *const c_char, collections_json: *const c_char, options_json: *const c_char) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
+pub extern "C" fn msgraph_sync_round(credential: *const c_char, collections_json: *const c_char, options_json: *const c_char) -> msgraph_result {
+    ffi_fn!({
         super::call::exchange(|| {
             let credential = str_arg(credential, "credential")?;
             let collections = str_arg(collections_json, "collections_json")?;

@@ -3,9 +3,10 @@
 //! and LENGTH conventions of every `msgraph_xp_*` function (see
 //! src/ffi/extproc.rs). Its call spec is private to sql/msgraph_sync.pkb.
 
-use super::extproc::{error_message, ora_error_for, required_text, store_outcome, take_body, text_arg};
+use super::extproc::args::{required_text, text_arg};
 use super::*;
-use crate::response::{reason_of, Response};
+use crate::outcome::Outcome;
+use crate::response::Response;
 use crate::results;
 use serde_json::{Map, Value};
 
@@ -53,13 +54,12 @@ pub extern "C" fn msgraph_xp_sync_round(
     options_len: i32,
     previous: i32,
 ) -> i32 {
-    ffi_boundary!(PANIC_STATUS, {
-        let uploaded = if collections_handle > 0 { Some(take_body(collections_handle)) } else { None };
-        // Nothing is sent when its result could not be kept.
-        if let Err(e) = results::check_capacity() {
-            return e.status;
-        }
-        store_outcome((|| {
+    ffi_fn!({
+        // The upload body is consumed whatever happens; nothing is sent
+        // when the result could not be kept.
+        let uploaded = if collections_handle > 0 { Some(crate::upload::take(collections_handle)) } else { None };
+        results::check_capacity()?;
+        let outcome = (|| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
             let collections: String = match uploaded {
                 Some(b) => String::from_utf8(b?).map_err(|_| Error::argument("the collections are not valid UTF-8"))?,
@@ -69,7 +69,10 @@ pub extern "C" fn msgraph_xp_sync_round(
             let options = with_cursor_of(options, previous)?;
             let resp = crate::sync_round::run(credential, &collections, Some(&options))?;
             classify(resp)
-        })())
+        })();
+        // Failures of the arguments are results too: the package reads one
+        // message path.
+        results::insert(outcome.unwrap_or_else(|e| Response::from_error(&e, None)))
     })
 }
 
@@ -129,7 +132,8 @@ fn classify(mut resp: Response) -> Result<Response, Error> {
 }
 
 /// The ORA number and message of one collection of a change set: (0, None)
-/// unless it failed.
+/// unless it failed. The library's verdict (crate::outcome) on the
+/// collection's status and Graph's error document.
 fn verdict(c: &Map<String, Value>) -> (i32, Option<String>) {
     if c.get("state").and_then(Value::as_str) != Some("failed") {
         return (0, None);
@@ -137,19 +141,15 @@ fn verdict(c: &Map<String, Value>) -> (i32, Option<String>) {
     let err = c.get("error").cloned().unwrap_or(Value::Null);
     let status = err["status"].as_i64().and_then(|s| i32::try_from(s).ok()).unwrap_or(0);
     let body = &err["body"];
-    let reason = u16::try_from(status).ok().and_then(|s| reason_of(s, body)).map(|r| r.replace('_', "-"));
-    let mut ora = ora_error_for(status, reason.as_deref());
     let code = body["error"]["code"].as_str().unwrap_or("");
-    if ora == 0 {
+    if (0..400).contains(&status) {
         // Failed with a 2xx: a last page without a deltaLink.
-        ora = 20016;
+        let text = format!("MSGRAPH_ERR_BAD_REQUEST: {code}: {}", body["error"]["message"].as_str().unwrap_or(""));
+        return (20016, Some(text));
     }
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let mut message = error_message(if status == 200 { 400 } else { status }, &bytes, None, None);
-    if status == 200 {
-        message = format!("MSGRAPH_ERR_BAD_REQUEST: {code}: {}", body["error"]["message"].as_str().unwrap_or(""));
-    }
-    (ora, Some(message))
+    let o = Outcome::new(status, None, &bytes, None, None);
+    (o.ora_code, o.message)
 }
 
 #[cfg(test)]

@@ -656,14 +656,26 @@ pub fn parse_header(src: &str) -> BTreeMap<String, CProto> {
     let text: String = text.lines().filter(|l| !l.trim_start().starts_with('#')).collect::<Vec<_>>().join("\n");
     let text = text.replace("extern \"C\" {", "").replace('}', "");
     let mut out = BTreeMap::new();
+    // `typedef int32_t msgraph_result;`: prototypes are compared in the
+    // types the typedefs stand for.
+    let mut typedefs: BTreeMap<String, String> = BTreeMap::new();
+    let resolve = |t: String, typedefs: &BTreeMap<String, String>| -> String {
+        t.split(' ').map(|w| typedefs.get(w).cloned().unwrap_or_else(|| w.to_string())).collect::<Vec<_>>().join(" ")
+    };
     for decl in text.split(';') {
         let decl = decl.trim();
+        if let Some(rest) = decl.strip_prefix("typedef ").filter(|r| !r.contains('(')) {
+            if let Some((ty, name)) = rest.trim().rsplit_once(char::is_whitespace) {
+                typedefs.insert(name.to_string(), norm_type(ty));
+            }
+            continue;
+        }
         let Some(open) = decl.find('(') else { continue };
         let Some(close) = decl.rfind(')') else { continue };
         let head = decl[..open].trim();
         let name_start = head.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map(|p| p + 1).unwrap_or(0);
         let name = head[name_start..].to_string();
-        let ret = norm_type(&head[..name_start]);
+        let ret = resolve(norm_type(&head[..name_start]), &typedefs);
         if name.is_empty() || ret.is_empty() {
             continue;
         }
@@ -673,7 +685,7 @@ pub fn parse_header(src: &str) -> BTreeMap<String, CProto> {
             for a in args.split(',') {
                 let a = a.trim();
                 let ns = a.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map(|p| p + 1).unwrap_or(0);
-                params.push((norm_type(&a[..ns]), a[ns..].to_string()));
+                params.push((resolve(norm_type(&a[..ns]), &typedefs), a[ns..].to_string()));
             }
         }
         out.insert(name, CProto { ret, params });

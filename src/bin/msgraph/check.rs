@@ -4,24 +4,20 @@
 use crate::args::Args;
 use crate::out::{cell, pairs, table};
 use crate::*;
+use msgraph::outcome::{self, Outcome};
 use serde_json::{json, Value};
 
-/// The fix for a token endpoint refusal, by AADSTS code; falls back to the
-/// library's one-line hint.
+/// The fix for a token endpoint refusal: the library's advice for the
+/// AADSTS code (msgraph::outcome), or its own hint.
 pub fn aadsts_fix(code: Option<u64>, lib_hint: Option<&str>) -> String {
-    let s = match code {
-        Some(7000215) => "the client secret is wrong. In the Entra admin center, App registrations > the app > Certificates & secrets: copy the secret's VALUE (shown only once, when it is created), not its Secret ID; if the value was not saved, add a new client secret. Put the value in the credential's client_secret (or in the variable client_secret_env names).",
-        Some(7000222) => "the client secret has expired. Add a new client secret (App registrations > the app > Certificates & secrets), put its VALUE in the credential, then delete the expired one. `msgraph secrets --expiring-within 30d` lists the next secrets to expire.",
-        Some(700016) => "no application with this client_id in the tenant: use the app's 'Application (client) ID' (not its Object ID) and the tenant it is registered in; check it was not deleted.",
-        Some(90002) => "the tenant was not found: check tenant_id (the 'Directory (tenant) ID' or the tenant's onmicrosoft.com domain) and the cloud (cloud / authority_host keys).",
-        Some(7000218) => "no secret was sent: set client_secret, or client_secret_env and export that variable where the command (or the extproc agent) runs.",
-        Some(70011) | Some(700023) | Some(700022) => "invalid scope: for client credentials use exactly https://graph.microsoft.com/.default (or leave scope unset).",
-        Some(7000112) => "the application is disabled in the tenant: an administrator must enable its service principal (Enterprise applications > the app > Properties > Enabled for users to sign in).",
-        Some(53003) => "Conditional Access blocked the token: exclude this workload identity from the policy or allow the database server's address.",
-        Some(700027) => "the certificate credential does not verify: upload the certificate that matches the private key.",
-        _ => return lib_hint.map(str::to_string).unwrap_or_else(|| "read error_description above; the AADSTS code is documented in Microsoft's 'AADSTS error codes' reference.".to_string()),
-    };
-    s.to_string()
+    let fix = code.and_then(outcome::aadsts_hint).or(lib_hint).unwrap_or(
+        "read error_description above; the AADSTS code is documented in Microsoft's 'AADSTS error codes' reference.",
+    );
+    if code == Some(7000222) {
+        // Where the CLI can help further.
+        return format!("{fix} `msgraph secrets --expiring-within 30d` lists the next secrets to expire.");
+    }
+    fix.to_string()
 }
 
 /// The application permission a Graph URL most likely needs.
@@ -56,12 +52,9 @@ pub fn needed_permission(url: &str, method: &str) -> &'static str {
     }
 }
 
-/// "Access to OData is disabled.": an Exchange application access policy.
+/// An Exchange application access policy block, as the library marks it.
 pub fn is_policy_block(r: &msgraph::response::Response) -> bool {
-    let d = body_json(r);
-    r.status == 403
-        && d["error"]["code"].as_str() == Some("ErrorAccessDenied")
-        && d["error"]["message"].as_str().is_some_and(|m| m.contains("Access to OData is disabled"))
+    Outcome::of_response(r).reason == Some(outcome::Reason::AccessPolicy)
 }
 
 struct Steps {
@@ -182,12 +175,10 @@ pub fn check(ctx: &Ctx, args: &Args) -> i32 {
     steps.add("FAIL", "graph call", format!("{what}: {}", describe(&r)));
     let mut extra = extra;
     extra["error"] = body_json(&r)["error"].clone();
-    let (problem, fix, code) = if is_policy_block(&r) {
-        (
-            "an Exchange application access policy keeps this app out of that mailbox".to_string(),
-            "add the mailbox to the mail-enabled security group of the app's policy (Get-ApplicationAccessPolicy / Set-ApplicationAccessPolicy in Exchange Online PowerShell); `msgraph test-access --user UPN` checks one mailbox".to_string(),
-            EXIT_DENIED,
-        )
+    let verdict = Outcome::of_response(&r);
+    let hint = verdict.hint.clone().unwrap_or_else(|| "retry later; if it persists, check Microsoft 365 service health".to_string());
+    let (problem, fix, code) = if verdict.reason == Some(outcome::Reason::AccessPolicy) {
+        ("an Exchange application access policy keeps this app out of that mailbox".to_string(), format!("{hint} `msgraph test-access --user UPN` checks one mailbox."), EXIT_DENIED)
     } else if r.status == 403 {
         let have = if roles.is_empty() { "none".to_string() } else { roles.join(", ") };
         (
@@ -196,19 +187,15 @@ pub fn check(ctx: &Ctx, args: &Args) -> i32 {
             EXIT_HTTP,
         )
     } else if r.status == 401 {
-        (
-            "Graph rejected the token".to_string(),
-            "check that graph_base_url and authority_host belong to the same cloud (cloud key) and the scope is https://graph.microsoft.com/.default".to_string(),
-            EXIT_AUTH,
-        )
+        ("Graph rejected the token".to_string(), hint, EXIT_AUTH)
     } else if r.status == 404 {
-        ("Graph found no such resource".to_string(), "check the URL, the user's UPN or the object id".to_string(), EXIT_HTTP)
+        ("Graph found no such resource".to_string(), hint, EXIT_HTTP)
     } else if r.status == 400 {
-        ("Graph refused the request".to_string(), "check the URL and its query options ($select, $filter, quoting)".to_string(), EXIT_HTTP)
+        ("Graph refused the request".to_string(), hint, EXIT_HTTP)
     } else if r.status == 429 || r.status == msgraph::status::MSGRAPH_ERR_THROTTLED {
-        ("Graph is throttling this app".to_string(), "retry later; spread the calls over time".to_string(), EXIT_THROTTLED)
+        ("Graph is throttling this app".to_string(), hint, EXIT_THROTTLED)
     } else {
-        (describe(&r), "retry later; if it persists, check Microsoft 365 service health".to_string(), exit_for_status(r.status))
+        (describe(&r), hint, exit_for_status(r.status))
     };
     finish(ctx, steps, "FAILED", Some(problem), Some(fix), extra, code)
 }

@@ -167,22 +167,10 @@ pub fn body_json(r: &Response) -> Value {
 }
 
 /// One line describing a failed result: "HTTP 403 ErrorAccessDenied: …" or
-/// "MSGRAPH_ERR_AUTH: …".
+/// "MSGRAPH_ERR_AUTH: …" (the library's outcome summary, without ids).
 pub fn describe(r: &Response) -> String {
-    let doc = body_json(r);
-    let e = &doc["error"];
-    let message = e["message"].as_str().map(str::to_string).unwrap_or_else(|| {
-        let text = String::from_utf8_lossy(&r.body);
-        out::truncate(&out::clean(text.trim()), 200)
-    });
-    if r.status < 0 {
-        format!("{}: {}", name(r.status), message)
-    } else {
-        match e["code"].as_str() {
-            Some(code) => format!("HTTP {} {}: {}", r.status, code, message),
-            None => format!("HTTP {}: {}", r.status, message),
-        }
-    }
+    let summary = msgraph::outcome::Outcome::of_response(r).summary;
+    summary.unwrap_or_else(|| format!("HTTP {}", r.status))
 }
 
 /// Prints a failed result (stderr; with --json its body on stdout too) and
