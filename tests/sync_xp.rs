@@ -5,7 +5,6 @@
 
 mod common;
 #[path = "extproc/callspec.rs"]
-#[allow(dead_code)]
 mod callspec;
 
 use common::*;
