@@ -946,6 +946,49 @@ int32_t msgraph_xp_json_escape(const uint8_t *text,
                                int32_t *escaped_len,
                                int32_t *escaped_maxlen);
 
+/**
+ * Runs one call of a delta round (msgraph_sync_round()) for the agent.
+ *
+ * - `credential`: the registry name, `SCHEMA/name` (the package prefixes
+ *   SESSION_USER as MSGRAPH does).
+ * - `collections` (RAW, UTF-8) or, when larger than one RAW,
+ *   `collections_handle` (> 0: an upload body of msgraph_xp_body_new(),
+ *   consumed by the call, even a failing one): the collections JSON of
+ *   msgraph_sync_round(). The same text must be passed to every call of a
+ *   round.
+ * - `options` (RAW, NULL for none): msgraph_sync_round()'s options JSON.
+ * - `previous` (> 0): the result handle of this round's previous call;
+ *   its "cursor" goes on (the package then need not carry the cursor
+ *   through the database). The options may then not name "cursor" too.
+ *   0: a round starts (or the options carry the cursor).
+ *
+ * Returns a result handle (read with msgraph_xp_result_info() and
+ * msgraph_xp_result_read()) whose body, on success (status 200), is
+ * msgraph_sync_round()'s change set with four members added to every
+ * collection: "n_upserts" and "n_removals" (the lengths of its arrays),
+ * "ora_error" (0, or for a "failed" collection the ORA-20xxx number,
+ * positive, of sql/README.md's table, decided by the library from the
+ * collection's status and Graph's error: 20011 for a second resync
+ * signal, 20007 for throttling, 20016 for a last page without a
+ * deltaLink, …) and "message" (null, or one line with the service's code,
+ * message and request-id). A failure of the whole call (bad arguments, an
+ * unknown credential, a token that cannot be had) is a result too, whose
+ * msgraph_xp_result_info() gives the ORA number and message; a negative
+ * return is only MSGRAPH_ERR_LIMIT (no result could be kept; nothing was
+ * sent) or MSGRAPH_ERR_INTERNAL.
+ */
+int32_t msgraph_xp_sync_round(const uint8_t *credential,
+                              int16_t credential_ind,
+                              int32_t credential_len,
+                              const uint8_t *collections,
+                              int16_t collections_ind,
+                              int32_t collections_len,
+                              int32_t collections_handle,
+                              const uint8_t *options,
+                              int16_t options_ind,
+                              int32_t options_len,
+                              int32_t previous);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

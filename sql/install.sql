@@ -67,6 +67,7 @@ begin
     if l_sync then
       need('CREATE TABLE');
       need('CREATE SEQUENCE');
+      need('CREATE VIEW');   -- msgraph_sync_run_summary
       -- Definer's-rights packages see direct grants only (not roles).
       select count(*) into l_n from all_tab_privs
        where table_name = 'DBMS_LOCK' and privilege = 'EXECUTE' and grantee in (user, 'PUBLIC');
@@ -96,9 +97,13 @@ begin
       || ': MSGRAPH_M365, its types and MSGRAPH_SYNC need 12.2 or later (JSON_OBJECT_T) and are'
       || ' not installed; MSGRAPH is.');
   end if;
-  if l_sync and l_new then
+  if l_sync and dbms_db_version.version >= 18 then
     :msgraph_sync_ok := 'Y';
   else
+    if l_sync and l_new then
+      dbms_output.put_line('Oracle 12.2: MSGRAPH_SYNC needs 18 or later (JSON_TABLE columns returning CLOB)'
+        || ' and is not installed.');
+    end if;
     :msgraph_sync_ok := 'N';
   end if;
 end;
@@ -127,16 +132,14 @@ show errors package body msgraph
 set define on
 
 -- The companions, from 12.2 on (msgraph_m365_pkg.sql: types and
--- MSGRAPH_M365). sync_schema.sql, unless NOSYNC or already there (the
--- tables are created once: a second install keeps the data and only
--- replaces the package), then msgraph_sync_pkg.sql.
+-- MSGRAPH_M365). From 18 on, unless NOSYNC: sync_schema.sql (re-runnable:
+-- it creates what is missing and keeps the data), then msgraph_sync_pkg.sql.
 column m365_script new_value m365_script noprint
 select case when :msgraph_companions = 'Y' then 'msgraph_m365_pkg.sql' else 'install_skip.sql' end m365_script
   from dual;
 @@&m365_script
 column sync_script new_value sync_script noprint
 select case when :msgraph_sync_ok = 'N' then 'install_skip.sql'
-            when exists (select null from user_tables where table_name = 'MSGRAPH_SYNC_STATE') then 'install_skip.sql'
             else 'sync_schema.sql' end sync_script
   from dual;
 @@&sync_script

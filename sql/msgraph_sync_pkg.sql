@@ -1,6 +1,6 @@
--- Called by install.sql (Oracle 12.2 and later): the MSGRAPH_SYNC package
+-- Called by install.sql (Oracle 18 and later): the MSGRAPH_SYNC package
 -- (after sync_schema.sql).
--- Minimum release: 12.2
+-- Minimum release: 18 (JSON_TABLE columns returning CLOB)
 prompt Creating package MSGRAPH_SYNC
 set define off
 @@msgraph_sync.pks

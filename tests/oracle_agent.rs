@@ -247,7 +247,8 @@ fn package_routines_through_the_agent() {
     let missing: Vec<&String> = declared.difference(&routines).collect();
     assert!(missing.is_empty(), "package routines never reached by the agent emulation: {missing:?}");
     // ... and every call spec was driven by them (not only by the fuzzer).
-    for s in &built().specs {
+    // (MSGRAPH_SYNC's own call specs: sync_through_the_agent.)
+    for s in built().specs.iter().filter(|s| s.file.ends_with("/msgraph.pkb")) {
         let n = s.plsql_name.to_lowercase();
         assert!(counts.get(&n).copied().unwrap_or(0) > 0, "call spec {n} never called by a package routine");
     }
@@ -426,12 +427,16 @@ fn m365_routines_through_the_agent() {
     println!("{} MSGRAPH_M365 routines exercised", declared.len());
 }
 
-fn sync_log(db: &Path) -> Vec<Value> {
-    std::fs::read_to_string(db.with_extension("db.log"))
+fn sync_lines(db: &Path, suffix: &str) -> Vec<Value> {
+    std::fs::read_to_string(format!("{}{suffix}", db.display()))
         .unwrap_or_default()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+fn sync_log(db: &Path) -> Vec<Value> {
+    sync_lines(db, ".log")
 }
 
 fn sync_state(db: &Path) -> Vec<Value> {
@@ -444,9 +449,10 @@ fn sync_state(db: &Path) -> Vec<Value> {
 }
 
 /// MSGRAPH_SYNC through the agent emulation (tests/extproc/sync.c, a port
-/// of sql/msgraph_sync.pkb with its tables emulated: COMMIT writes a file,
-/// ROLLBACK reads it back). Each run is a new session, as each scheduler
-/// run is. After every step the staging tables must equal the mailboxes.
+/// of sql/msgraph_sync.pkb with its tables emulated: a transaction locks
+/// and reads a file, COMMIT writes it). Each run is a new session, as each
+/// scheduler run is; run_parallel's job sessions are processes of their
+/// own. After every step the staging tables must equal the mailboxes.
 #[test]
 fn sync_through_the_agent() {
     let env = start();
@@ -454,45 +460,92 @@ fn sync_through_the_agent() {
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("sync.db");
     let db_s = db.to_str().unwrap().to_string();
-    let with = |extra: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
-        let mut v = vec![("AGENT_DB", db_s.clone())];
-        v.extend(extra.iter().map(|(k, x)| (*k, x.to_string())));
-        v
+    let go_at = |path: &str, scenario: &str, extra: &[(&'static str, &str)]| -> Run {
+        let mut e: Vec<(&str, &str)> = vec![("AGENT_DB", path)];
+        e.extend(extra.iter().copied());
+        run(&env, scenario, &e)
     };
-    let go = |scenario: &str, extra: &[(&'static str, &str)]| -> Run {
-        let e = with(extra);
-        let refs: Vec<(&str, &str)> = e.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        run(&env, scenario, &refs)
-    };
+    let go = |scenario: &str, extra: &[(&'static str, &str)]| -> Run { go_at(&db_s, scenario, extra) };
     let mut routines = BTreeSet::new();
-    routines.extend(go("sync_setup", &[]).routines());
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut absorb = |r: &Run| {
+        routines.extend(r.routines());
+        for (k, v) in r.callspec_counts() {
+            *counts.entry(k).or_default() += v;
+        }
+    };
+    absorb(&go("sync_setup", &[]));
+    let u0 = env.emu.user_id(0);
 
-    // 1. First run: full rounds, USER0's 28 events over 3 pages.
-    let r = go("sync_run", &[]);
+    // 1. First run: full rounds; at most 10 items per engine call, so
+    //    USER0's 28 events span several calls (the cursor goes on).
+    let r = go("sync_run", &[("AGENT_SYNC_MAX_ITEMS", "10"), ("AGENT_SYNC_PAGE_SIZE", "5")]);
     assert!(r.stdout.contains("RUN failed=0"), "{}", r.stdout);
-    routines.extend(r.routines());
+    absorb(&r);
     let log = sync_log(&db);
     assert_eq!(log.len(), 8, "one log row per collection: {log:?}");
     assert!(log.iter().all(|l| l["status"] == "OK" && l["full_round"] == "Y"));
-    let ev0 = log.iter().find(|l| l["mailbox"] == env.emu.user_id(0) && l["kind"] == "events").unwrap();
-    assert_eq!((ev0["pages"].as_i64(), ev0["upserts"].as_i64()), (Some(3), Some(28)));
+    let ev0 = log.iter().find(|l| l["mailbox"] == u0 && l["kind"] == "events").unwrap();
+    assert_eq!(ev0["upserts"].as_i64(), Some(28), "{ev0}");
+    assert!(ev0["pages"].as_i64().unwrap() >= 6, "pages of 5 at most: {ev0}");
+    let calls = sync_lines(&db, ".calls");
+    let chunk0 = ev0["chunk_no"].as_i64().unwrap();
+    let c0: Vec<&Value> = calls.iter().filter(|c| c["chunk_no"].as_i64() == Some(chunk0)).collect();
+    assert!(c0.len() >= 3, "the chunk's round took several engine calls: {c0:?}");
+    assert!(c0.iter().all(|c| c["items"].as_i64().unwrap() <= 10 && c["status"] == "OK"), "{c0:?}");
+    assert!(c0.iter().all(|c| c["requests"].as_i64().unwrap() >= 1 && c["batches"].as_i64().unwrap() >= 1));
+    let chunks: BTreeSet<i64> = log.iter().map(|l| l["chunk_no"].as_i64().unwrap()).collect();
+    assert_eq!(chunks.len(), 2, "two chunks (a mailbox each)");
     let staged = std::fs::read_to_string(&db).unwrap();
     assert!(staged.contains("李雷") || staged.contains("\\u674e"), "the Chinese user's items are staged");
     go("sync_verify", &[]);
 
-    // 2. Partial failure: the first request of the run gets a 503. That
-    //    collection fails and keeps its deltaLink; the others go on.
+    // 2. Partial failure: the engine's $batch answers 503 (no retries):
+    //    the collections of that call fail with the library's verdict
+    //    (ORA-20018), keep their deltaLinks; the next run catches up.
     let before = sync_state(&db);
-    env.emu.fail_next(1, 503, None);
+    let n = sync_log(&db).len();
+    env.emu.fail_next(2, 503, None);
     let r = go("sync_run", &[]);
-    assert!(r.stdout.contains("RUN failed=1"), "{}", r.stdout);
-    assert!(r.stdout.contains("COLLECTION FAILED") && r.stdout.contains("HTTP 503"), "{}", r.stdout);
+    absorb(&r);
+    assert!(!r.stdout.contains("RUN failed=0"), "{}", r.stdout);
+    let log = sync_log(&db);
+    let failed: Vec<&Value> = log[n..].iter().filter(|l| l["status"] == "FAILED").collect();
+    assert!(!failed.is_empty(), "{:?}", &log[n..]);
     let after = sync_state(&db);
-    let failed: Vec<&Value> = after.iter().filter(|s| s["last_status"] == "FAILED").collect();
-    assert_eq!(failed.len(), 1);
-    let was = before.iter().find(|s| s["mailbox"] == failed[0]["mailbox"] && s["kind"] == failed[0]["kind"]).unwrap();
-    assert_eq!(failed[0]["delta_link"], was["delta_link"], "a failed round keeps the previous deltaLink");
-    assert!(failed[0]["last_error"].as_str().unwrap().contains("ServiceNotAvailable"));
+    for f in failed.iter().filter(|f| f["mailbox"].is_string() && f["collection"] != "-" || f["kind"] != "tasks") {
+        if let Some(s) = after.iter().find(|s| s["mailbox"] == f["mailbox"] && s["kind"] == f["kind"] && s["coll"] == f["collection"]) {
+            let was = before.iter().find(|b| b["mailbox"] == s["mailbox"] && b["kind"] == s["kind"] && b["coll"] == s["coll"]).unwrap();
+            assert_eq!(s["delta_link"], was["delta_link"], "a failed collection keeps its deltaLink: {f}");
+        }
+    }
+    assert!(failed.iter().any(|f| f["error"].as_str().unwrap_or("").contains("503")), "{failed:?}");
+    let r = go("sync_run", &[]);
+    assert!(r.stdout.contains("RUN failed=0"), "{}", r.stdout);
+
+    // 2b. An application access policy that leaves USER2 out: Graph
+    //    answers 403 inside the engine's $batch; the library classifies
+    //    those collections (ORA-20013), USER0's go on, the links stay.
+    let u2 = env.emu.user_id(2);
+    let before = sync_state(&db);
+    let n = sync_log(&db).len();
+    let client = env.emu.credential_json()["client_id"].as_str().unwrap().to_string();
+    let allowed = env.emu.user_upn(0).unwrap();
+    env.emu.set_access_policy(&client, &[allowed.as_str()]);
+    let r = go("sync_run", &[]);
+    env.emu.reset_faults();
+    assert!(r.stdout.contains("RUN failed="), "{}", r.stdout);
+    let log = sync_log(&db);
+    for kind in ["events", "contacts"] {
+        let l = log[n..].iter().find(|l| l["mailbox"] == u2 && l["kind"] == kind).unwrap_or_else(|| panic!("{:?}", &log[n..]));
+        assert_eq!((l["status"].as_str(), l["ora_error"].as_i64()), (Some("FAILED"), Some(20013)), "{l}");
+        assert!(l["error"].as_str().unwrap().contains("ErrorAccessDenied"), "{l}");
+        let s = sync_state(&db).into_iter().find(|s| s["mailbox"] == u2 && s["kind"] == kind).unwrap();
+        let was = before.iter().find(|b| b["mailbox"] == u2 && b["kind"] == kind).unwrap();
+        assert_eq!(s["delta_link"], was["delta_link"], "{kind}: the old link stays");
+        assert_eq!(s["last_status"], "FAILED");
+    }
+    assert!(log[n..].iter().filter(|l| l["mailbox"] == u0).all(|l| l["status"] == "OK"), "{:?}", &log[n..]);
     let r = go("sync_run", &[]);
     assert!(r.stdout.contains("RUN failed=0"), "{}", r.stdout);
     go("sync_verify", &[]);
@@ -505,45 +558,50 @@ fn sync_through_the_agent() {
     let log = sync_log(&db);
     let round: Vec<&Value> = log[n..].iter().collect();
     assert!(round.iter().all(|l| l["full_round"] == "N"), "incremental rounds: {round:?}");
-    let ev = round.iter().find(|l| l["mailbox"] == env.emu.user_id(0) && l["kind"] == "events").unwrap();
+    let ev = round.iter().find(|l| l["mailbox"] == u0 && l["kind"] == "events").unwrap();
     assert!(ev["upserts"].as_i64().unwrap() >= 2 && ev["deletes"].as_i64().unwrap() >= 1, "{ev:?}");
     go("sync_verify", &[]);
 
-    // 4. A session killed mid-round (after its first committed page of
-    //    a 3-page delta): the deltaLink stays, the next run replays.
+    // 4. A session killed between the two commits of its first engine
+    //    call (the changes committed, the links not): the links stand,
+    //    the round number moved on; the next run replays and ends equal.
     go("sync_mutate", &[("AGENT_SYNC_MUTATE", "25")]);
     let before = sync_state(&db);
-    let r = go("sync_run", &[("AGENT_SYNC_KILL_AFTER_PAGES", "1")]);
+    let r = go("sync_run", &[("AGENT_SYNC_KILL_BETWEEN", "1"), ("AGENT_SYNC_MAX_ITEMS", "10"), ("AGENT_SYNC_PAGE_SIZE", "5")]);
     assert!(r.stdout.contains("SESSION KILLED"), "{}", r.stdout);
     let after = sync_state(&db);
-    let ev_before = before.iter().find(|s| s["mailbox"] == env.emu.user_id(0) && s["kind"] == "events").unwrap();
-    let ev_after = after.iter().find(|s| s["mailbox"] == env.emu.user_id(0) && s["kind"] == "events").unwrap();
+    let ev_before = before.iter().find(|s| s["mailbox"] == u0 && s["kind"] == "events").unwrap();
+    let ev_after = after.iter().find(|s| s["mailbox"] == u0 && s["kind"] == "events").unwrap();
     assert_eq!(ev_after["delta_link"], ev_before["delta_link"], "killed mid-round: the old deltaLink stands");
     assert_eq!(ev_after["round_no"].as_i64().unwrap(), ev_before["round_no"].as_i64().unwrap() + 1, "the round had started");
+    // ... and once more, killed after a whole call (its links stored).
+    let r = go("sync_run", &[("AGENT_SYNC_KILL_AFTER", "1"), ("AGENT_SYNC_MAX_ITEMS", "10"), ("AGENT_SYNC_PAGE_SIZE", "5")]);
+    assert!(r.stdout.contains("SESSION KILLED"), "{}", r.stdout);
     let r = go("sync_run", &[]);
     assert!(r.stdout.contains("RUN failed=0"), "{}", r.stdout);
     go("sync_verify", &[]);
 
     // 5. Resync: every delta token expires, and an event is deleted while
-    //    no token is valid (a full round never reports it as removed):
-    //    each collection restarts with a full round, and the sweep drops it.
+    //    no token is valid: each collection restarts with a full round in
+    //    the engine, and the sweep at its end drops the deleted event.
     env.emu.expire_delta_tokens();
     go("sync_mutate", &[("AGENT_SYNC_MUTATE", "0")]);
     let n = sync_log(&db).len();
     let r = go("sync_run", &[("AGENT_SYNC_RESET", "1")]);
     assert!(r.stdout.contains("RUN failed=0") && r.stdout.contains("RESET RUN failed=0"), "{}", r.stdout);
-    routines.extend(r.routines());
+    absorb(&r);
     let log = sync_log(&db);
+    let resynced: Vec<&Value> = log[n..].iter().filter(|l| l["resync"] == "Y").collect();
+    assert_eq!(resynced.len(), 8, "every collection honoured one resync: {:?}", &log[n..]);
     assert!(log[n..].iter().all(|l| l["status"] == "OK" && l["full_round"] == "Y"), "{:?}", &log[n..]);
     let state = sync_state(&db);
-    assert!(state.iter().all(|s| s["resyncs"].as_i64() == Some(1)), "every collection honoured one resync: {state:?}");
-    let ev = log[n..].iter().find(|l| l["mailbox"] == env.emu.user_id(0) && l["kind"] == "events").unwrap();
-    assert!(ev["deletes"].as_i64().unwrap() >= 1, "the full round swept the deleted event: {ev:?}");
+    assert!(state.iter().all(|s| s["resyncs"].as_i64() == Some(1)), "{state:?}");
     assert!(env.emu.stats().expired_delta_tokens > 0);
     go("sync_verify", &[]);
 
-    // 6. Overlapping runs: the second finds the lock taken and skips.
-    env.emu.set_latency_ms(60);
+    // 6. Overlapping runs: a chunk held by the first run is skipped by
+    //    the second (SKIPPED), the other chunks go on; both end well.
+    env.emu.set_latency_ms(150);
     let b = built();
     let c = env.emu.credential_json();
     let options = json!({"authority_host": c["authority_host"], "graph_base_url": c["graph_base_url"]}).to_string();
@@ -560,18 +618,60 @@ fn sync_through_the_agent() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(400));
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let n = sync_log(&db).len();
     let second = go("sync_run", &[]);
-    assert!(second.stdout.contains("RUN failed=-1"), "the overlapping run skips: {}", second.stdout);
     let out = first.wait_with_output().unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("RUN failed=0"));
-    assert!(sync_log(&db)[n..].iter().any(|l| l["status"] == "SKIPPED"));
+    let first_out = String::from_utf8_lossy(&out.stdout);
+    assert!(first_out.contains("RUN failed=0") || first_out.contains("RUN failed=-1"), "{first_out}");
+    assert!(
+        sync_log(&db)[n..].iter().any(|l| l["status"] == "SKIPPED"),
+        "a held chunk is skipped: {}\n{first_out}",
+        second.stdout
+    );
     env.emu.set_latency_ms(0);
     go("sync_verify", &[]);
+
+    // 7. run_parallel: DBMS_PARALLEL_EXECUTE runs each chunk in a job
+    //    session (a process) of its own.
+    go("sync_mutate", &[("AGENT_SYNC_MUTATE", "3")]);
+    let n = sync_log(&db).len();
+    let r = go("sync_run", &[("AGENT_SYNC_PARALLEL", "2")]);
+    assert!(r.stdout.contains("status=DONE") && r.stdout.contains("chunks=2"), "{}", r.stdout);
+    absorb(&r);
+    let log = sync_log(&db);
+    let par: Vec<&Value> = log[n..].iter().collect();
+    assert_eq!(par.len(), 8, "{par:?}");
+    assert!(par.iter().all(|l| l["status"] == "OK" && l["run_id"] == par[0]["run_id"]), "{par:?}");
+    go("sync_verify", &[]);
+
+    // 8. sync_chunk by hand, and a WE8MSWIN1252 database (the change set
+    //    comes through the library's \u escapes) on a database of its own.
+    absorb(&go("sync_run", &[("AGENT_SYNC_CHUNK", &chunk0.to_string())]));
+    let other = dir.join("latin.db");
+    let other_s = other.to_str().unwrap();
+    // 40 more mailboxes in one chunk: the second round's collections
+    // (with their deltaLinks) go up as an upload body.
+    go_at(other_s, "sync_setup", &[("AGENT_SYNC_MORE", "40")]);
+    for round in 1..=2 {
+        let r = go_at(other_s, "sync_run", &[("AGENT_SYNC_CHARSET", "WE8MSWIN1252")]);
+        assert!(r.stdout.contains("RUN failed=0"), "{}", r.stdout);
+        absorb(&r);
+        let log = sync_log(&other);
+        assert_eq!(log.len(), 48 * round, "events, contacts, 2 lists of 2 mailboxes and 40 contact folders a round");
+        assert!(log.iter().all(|l| l["status"] == "OK"));
+    }
+    assert!(counts.get("xs_body_append").copied().unwrap_or(0) > 0, "the collections went up in chunks");
 
     let declared = companion_routines("msgraph_sync.pks");
     let missing: Vec<&String> = declared.difference(&routines).collect();
     assert!(missing.is_empty(), "MSGRAPH_SYNC routines never reached by the agent emulation: {missing:?}");
+    // xs_body_free and xs_status_error run only when an upload or the
+    // results table fails (not provoked here; the fuzz scenario drives them).
+    let error_paths = ["XS_BODY_FREE", "XS_STATUS_ERROR"];
+    for s in built().specs.iter().filter(|s| s.file.ends_with("/msgraph_sync.pkb") && !error_paths.contains(&s.plsql_name.as_str())) {
+        let n = s.plsql_name.to_lowercase();
+        assert!(counts.get(&n).copied().unwrap_or(0) > 0, "call spec {n} never called by MSGRAPH_SYNC's port");
+    }
 }

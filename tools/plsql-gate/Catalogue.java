@@ -73,6 +73,15 @@ final class Catalogue {
         "sub dbms_output.put 7 p a:varchar2",
         "sub dbms_session.set_context 8.1 p namespace:varchar2,attribute:varchar2,value:varchar2,username:varchar2?,client_id:varchar2?",
         "val dbms_db_version.version 10.1", "val dbms_db_version.release 10.1",
+        // MSGRAPH_SYNC's scale-out (added for issue 16): DBMS_PARALLEL_EXECUTE, 11.2
+        "pkg dbms_parallel_execute 11.2",
+        "sub dbms_parallel_execute.create_task 11.2 p task_name,comment?",
+        "sub dbms_parallel_execute.create_chunks_by_sql 11.2 p task_name,sql_stmt,by_rowid",
+        "sub dbms_parallel_execute.run_task 11.2 p task_name,sql_stmt,language_flag,edition?,apply_crossedition_trigger?,fire_apply_trigger?,parallel_level?,job_class?",
+        "sub dbms_parallel_execute.task_status 11.2 f task_name",
+        "sub dbms_parallel_execute.drop_task 11.2 p task_name",
+        "val dbms_parallel_execute.finished 11.2",
+        "val dbms_sql.native 7",
         // object types and SQL features, by the release that introduced them
         "typ json_object_t 12.2", "typ json_array_t 12.2", "typ json_element_t 12.2", "typ json_key_list 12.2",
         "typ json_scalar_t 12.2", "typ json_table 12.1", "typ json_value 12.1", "typ json_query 12.1",

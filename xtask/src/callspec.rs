@@ -438,6 +438,13 @@ pub fn splice(body: &str, region: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// Exports MSGRAPH itself never calls: their one caller is a companion
+/// package whose body declares its own call spec (private names, so the
+/// two packages never share one). tests/oracle_agent.rs fails for a call
+/// spec of sql/msgraph.pkb that no MSGRAPH routine calls, which is why they
+/// are left out here; tests/sync_xp.rs drives this one through MSGRAPH_SYNC's.
+pub const COMPANION_ONLY: &[(&str, &str)] = &[("msgraph_xp_sync_round", "sql/msgraph_sync.pkb")];
+
 /// sql/msgraph.pkb as it must be for the sources under `root`.
 pub fn generate_body(root: &Path) -> Result<String, String> {
     let mut paths = Vec::new();
@@ -451,7 +458,8 @@ pub fn generate_body(root: &Path) -> Result<String, String> {
             text,
         ));
     }
-    let fns = exports_of(&files)?;
+    let mut fns = exports_of(&files)?;
+    fns.retain(|f| !COMPANION_ONLY.iter().any(|(symbol, _)| f.symbol == *symbol));
     let body = std::fs::read_to_string(root.join("sql/msgraph.pkb"))
         .map_err(|e| format!("sql/msgraph.pkb: {e}"))?;
     splice(&body, &render_all(&fns))
