@@ -545,6 +545,30 @@ int32_t msgraph_xp_clear_tokens(const uint8_t *name,
                                 int32_t name_len);
 
 /**
+ * JSON-escapes UTF-8 text read in pieces (MSGRAPH.json_string: a CLOB of
+ * any length as a JSON string literal, read from its UTF-8 BLOB in fixed
+ * steps that may end inside a character).
+ *
+ * Writes into `escaped` the escaped form (`\\`, `\"`, `\n`, `\r`, `\t`,
+ * `\u00XX` for other control characters; no quotes) of the longest run of
+ * complete characters at the front of `text` that fits in
+ * `*escaped_maxlen` bytes, and returns how many bytes of `text` that run
+ * is: the caller continues from there, so a character cut by its read is
+ * read again whole (characters outside the BMP are copied as UTF-8, never
+ * split). Returns 0 (and NULL) for a NULL or empty `text`; negative:
+ * MSGRAPH_ERR_ARGUMENT (not UTF-8, or `text` holds only the start of a
+ * character), MSGRAPH_ERR_TOO_LARGE (`escaped` cannot hold the first
+ * escaped character; 6 bytes always suffice).
+ */
+int32_t msgraph_xp_json_escape(const uint8_t *text,
+                               int16_t text_ind,
+                               int32_t text_len,
+                               uint8_t *escaped,
+                               int16_t *escaped_ind,
+                               int32_t *escaped_len,
+                               int32_t *escaped_maxlen);
+
+/**
  * One Graph request (make_rest_request and the helpers).
  *
  * - `credential`, `method`, `url`: UTF-8 text, required.
@@ -713,6 +737,49 @@ int32_t msgraph_xp_version(uint8_t *buf,
                            int16_t *buf_ind,
                            int32_t *buf_len,
                            int32_t *buf_maxlen);
+
+/**
+ * Runs one call of a delta round (msgraph_sync_round()) for the agent.
+ *
+ * - `credential`: the registry name, `SCHEMA/name` (the package prefixes
+ *   SESSION_USER as MSGRAPH does).
+ * - `collections` (RAW, UTF-8) or, when larger than one RAW,
+ *   `collections_handle` (> 0: an upload body of msgraph_xp_body_new(),
+ *   consumed by the call, even a failing one): the collections JSON of
+ *   msgraph_sync_round(). The same text must be passed to every call of a
+ *   round.
+ * - `options` (RAW, NULL for none): msgraph_sync_round()'s options JSON.
+ * - `previous` (> 0): the result handle of this round's previous call;
+ *   its "cursor" goes on (the package then need not carry the cursor
+ *   through the database). The options may then not name "cursor" too.
+ *   0: a round starts (or the options carry the cursor).
+ *
+ * Returns a result handle (read with msgraph_xp_result_info() and
+ * msgraph_xp_result_read()) whose body, on success (status 200), is
+ * msgraph_sync_round()'s change set with four members added to every
+ * collection: "n_upserts" and "n_removals" (the lengths of its arrays),
+ * "ora_error" (0, or for a "failed" collection the ORA-20xxx number,
+ * positive, of sql/README.md's table, decided by the library from the
+ * collection's status and Graph's error: 20011 for a second resync
+ * signal, 20007 for throttling, 20016 for a last page without a
+ * deltaLink, …) and "message" (null, or one line with the service's code,
+ * message and request-id). A failure of the whole call (bad arguments, an
+ * unknown credential, a token that cannot be had) is a result too, whose
+ * msgraph_xp_result_info() gives the ORA number and message; a negative
+ * return is only MSGRAPH_ERR_LIMIT (no result could be kept; nothing was
+ * sent) or MSGRAPH_ERR_INTERNAL.
+ */
+int32_t msgraph_xp_sync_round(const uint8_t *credential,
+                              int16_t credential_ind,
+                              int32_t credential_len,
+                              const uint8_t *collections,
+                              int16_t collections_ind,
+                              int32_t collections_len,
+                              int32_t collections_handle,
+                              const uint8_t *options,
+                              int16_t options_ind,
+                              int32_t options_len,
+                              int32_t previous);
 
 /**
  * The library's version, e.g. "0.1.0".
@@ -921,73 +988,6 @@ int32_t msgraph_result_free(msgraph_result result);
 msgraph_result msgraph_sync_round(const char *credential,
                                   const char *collections_json,
                                   const char *options_json);
-
-/**
- * JSON-escapes UTF-8 text read in pieces (MSGRAPH.json_string: a CLOB of
- * any length as a JSON string literal, read from its UTF-8 BLOB in fixed
- * steps that may end inside a character).
- *
- * Writes into `escaped` the escaped form (`\\`, `\"`, `\n`, `\r`, `\t`,
- * `\u00XX` for other control characters; no quotes) of the longest run of
- * complete characters at the front of `text` that fits in
- * `*escaped_maxlen` bytes, and returns how many bytes of `text` that run
- * is: the caller continues from there, so a character cut by its read is
- * read again whole (characters outside the BMP are copied as UTF-8, never
- * split). Returns 0 (and NULL) for a NULL or empty `text`; negative:
- * MSGRAPH_ERR_ARGUMENT (not UTF-8, or `text` holds only the start of a
- * character), MSGRAPH_ERR_TOO_LARGE (`escaped` cannot hold the first
- * escaped character; 6 bytes always suffice).
- */
-int32_t msgraph_xp_json_escape(const uint8_t *text,
-                               int16_t text_ind,
-                               int32_t text_len,
-                               uint8_t *escaped,
-                               int16_t *escaped_ind,
-                               int32_t *escaped_len,
-                               int32_t *escaped_maxlen);
-
-/**
- * Runs one call of a delta round (msgraph_sync_round()) for the agent.
- *
- * - `credential`: the registry name, `SCHEMA/name` (the package prefixes
- *   SESSION_USER as MSGRAPH does).
- * - `collections` (RAW, UTF-8) or, when larger than one RAW,
- *   `collections_handle` (> 0: an upload body of msgraph_xp_body_new(),
- *   consumed by the call, even a failing one): the collections JSON of
- *   msgraph_sync_round(). The same text must be passed to every call of a
- *   round.
- * - `options` (RAW, NULL for none): msgraph_sync_round()'s options JSON.
- * - `previous` (> 0): the result handle of this round's previous call;
- *   its "cursor" goes on (the package then need not carry the cursor
- *   through the database). The options may then not name "cursor" too.
- *   0: a round starts (or the options carry the cursor).
- *
- * Returns a result handle (read with msgraph_xp_result_info() and
- * msgraph_xp_result_read()) whose body, on success (status 200), is
- * msgraph_sync_round()'s change set with four members added to every
- * collection: "n_upserts" and "n_removals" (the lengths of its arrays),
- * "ora_error" (0, or for a "failed" collection the ORA-20xxx number,
- * positive, of sql/README.md's table, decided by the library from the
- * collection's status and Graph's error: 20011 for a second resync
- * signal, 20007 for throttling, 20016 for a last page without a
- * deltaLink, …) and "message" (null, or one line with the service's code,
- * message and request-id). A failure of the whole call (bad arguments, an
- * unknown credential, a token that cannot be had) is a result too, whose
- * msgraph_xp_result_info() gives the ORA number and message; a negative
- * return is only MSGRAPH_ERR_LIMIT (no result could be kept; nothing was
- * sent) or MSGRAPH_ERR_INTERNAL.
- */
-int32_t msgraph_xp_sync_round(const uint8_t *credential,
-                              int16_t credential_ind,
-                              int32_t credential_len,
-                              const uint8_t *collections,
-                              int16_t collections_ind,
-                              int32_t collections_len,
-                              int32_t collections_handle,
-                              const uint8_t *options,
-                              int16_t options_ind,
-                              int32_t options_len,
-                              int32_t previous);
 
 #ifdef __cplusplus
 }  // extern "C"

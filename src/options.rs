@@ -44,7 +44,7 @@ pub const TOKEN_INFO_KEYS: &[&str] = &["include_token", "force_refresh"];
 /// Headers the library owns and a caller may not set.
 const RESERVED_HEADERS: &[&str] = &["authorization", "host", "content-length", "transfer-encoding", "connection"];
 
-fn parse_object(text: Option<&str>) -> Result<Map<String, Value>> {
+pub(crate) fn parse_object(text: Option<&str>) -> Result<Map<String, Value>> {
     match text.map(str::trim) {
         None | Some("") => Ok(Map::new()),
         Some(t) => match serde_json::from_str::<Value>(t) {

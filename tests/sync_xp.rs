@@ -9,7 +9,7 @@ mod callspec;
 
 use common::*;
 use msgraph::ffi::extproc::*;
-use msgraph::ffi::xp_sync::msgraph_xp_sync_round;
+use msgraph::ffi::extproc::sync::msgraph_xp_sync_round;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ptr;

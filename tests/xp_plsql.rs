@@ -2,7 +2,7 @@
 //! MSGRAPH.json_string drives it: fixed-size reads of a UTF-8 BLOB that may
 //! end inside a character, continued from the byte count it returns.
 
-use msgraph::ffi::xp_plsql::msgraph_xp_json_escape;
+use msgraph::ffi::extproc::json::msgraph_xp_json_escape;
 use msgraph::{MSGRAPH_ERR_ARGUMENT, MSGRAPH_ERR_TOO_LARGE};
 use std::ptr;
 

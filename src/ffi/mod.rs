@@ -32,8 +32,6 @@ pub mod extproc;
 pub mod library;
 pub mod result;
 pub mod sync;
-pub mod xp_plsql;
-pub mod xp_sync;
 
 /// A result handle: > 0 names a live result (read it with the
 /// msgraph_result_* functions, free it once with msgraph_result_free()).

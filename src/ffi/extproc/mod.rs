@@ -30,9 +30,11 @@
 pub(crate) mod args;
 pub mod body;
 pub mod credential;
+pub mod json;
 pub mod request;
 pub mod result;
 pub mod status;
+pub mod sync;
 
 pub use body::*;
 pub use credential::*;

@@ -14,7 +14,7 @@ use crate::upload;
 ///
 /// The upload body `upload` (when > 0) is handed to `call` and consumed
 /// whatever happens, and nothing is sent when its result could not be kept.
-fn stored_call(
+pub(crate) fn stored_call(
     upload: i32,
     call: impl FnOnce(Option<Result<Vec<u8>, Error>>) -> Result<Response, Error>,
 ) -> Result<i32, Error> {

@@ -3,8 +3,9 @@
 //! and LENGTH conventions of every `msgraph_xp_*` function (see
 //! src/ffi/extproc.rs). Its call spec is private to sql/msgraph_sync.pkb.
 
-use super::extproc::args::{required_text, text_arg};
-use super::*;
+use super::args::{required_text, text_arg};
+use super::request::stored_call;
+use crate::ffi::*;
 use crate::outcome::Outcome;
 use crate::response::Response;
 use crate::results;
@@ -56,10 +57,9 @@ pub extern "C" fn msgraph_xp_sync_round(
 ) -> i32 {
     ffi_fn!({
         // The upload body is consumed whatever happens; nothing is sent
-        // when the result could not be kept.
-        let uploaded = if collections_handle > 0 { Some(crate::upload::take(collections_handle)) } else { None };
-        results::check_capacity()?;
-        let outcome = (|| {
+        // when the result could not be kept; failures of the arguments are
+        // results too (the package reads one message path).
+        stored_call(collections_handle, |uploaded| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
             let collections: String = match uploaded {
                 Some(b) => String::from_utf8(b?).map_err(|_| Error::argument("the collections are not valid UTF-8"))?,
@@ -69,24 +69,13 @@ pub extern "C" fn msgraph_xp_sync_round(
             let options = with_cursor_of(options, previous)?;
             let resp = crate::sync_round::run(credential, &collections, Some(&options))?;
             classify(resp)
-        })();
-        // Failures of the arguments are results too: the package reads one
-        // message path.
-        results::insert(outcome.unwrap_or_else(|e| Response::from_error(&e, None)))
+        })
     })
 }
 
 /// The options JSON, with the cursor of result `previous` when > 0.
 fn with_cursor_of(options: Option<&str>, previous: i32) -> Result<String, Error> {
-    let mut doc = match options.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Map::new(),
-        Some(t) => match serde_json::from_str::<Value>(t) {
-            Ok(Value::Object(m)) => m,
-            Ok(Value::Null) => Map::new(),
-            Ok(_) => return Err(Error::argument("options must be a JSON object")),
-            Err(e) => return Err(Error::argument(format!("options are not valid JSON: {e}"))),
-        },
-    };
+    let mut doc = crate::options::parse_object(options)?;
     if previous > 0 {
         if doc.contains_key("cursor") {
             return Err(Error::argument("options name a cursor and a previous result: pass one"));
