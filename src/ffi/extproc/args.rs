@@ -38,6 +38,23 @@ pub(crate) fn required_text<'a>(ptr: *const u8, ind: i16, len: i32, what: &str) 
     }
 }
 
+/// Required text that came either as an upload body (`uploaded`, the
+/// result of taking it; it wins) or as an IN RAW: `what` names the RAW in
+/// its NULL error, `uploaded_what` the upload in its UTF-8 error.
+pub(crate) fn uploaded_or_required_text(
+    uploaded: Option<Result<Vec<u8>, Error>>,
+    ptr: *const u8,
+    ind: i16,
+    len: i32,
+    what: &str,
+    uploaded_what: &str,
+) -> Result<String, Error> {
+    match uploaded {
+        Some(b) => String::from_utf8(b?).map_err(|_| Error::argument(format!("the {uploaded_what} are not valid UTF-8"))),
+        None => Ok(required_text(ptr, ind, len, what)?.to_string()),
+    }
+}
+
 /// An OUT RAW argument (buffer, indicator, length, capacity).
 pub(crate) struct OutRaw {
     buf: *mut u8,

@@ -106,10 +106,8 @@ pub extern "C" fn msgraph_xp_batch(
     ffi_fn!({
         stored_call(requests_handle, |uploaded| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
-            let requests: String = match uploaded {
-                Some(b) => String::from_utf8(b?).map_err(|_| Error::argument("the batch requests are not valid UTF-8"))?,
-                None => required_text(requests, requests_ind, requests_len, "requests")?.to_string(),
-            };
+            let requests =
+                uploaded_or_required_text(uploaded, requests, requests_ind, requests_len, "requests", "batch requests")?;
             let options = text_arg(options, options_ind, options_len, "options")?;
             let headers = text_arg(headers, headers_ind, headers_len, "request headers")?;
             let options = crate::options::with_package_extras(options, headers, 0, 0)?;

@@ -3,7 +3,7 @@
 //! and LENGTH conventions of every `msgraph_xp_*` function (see
 //! src/ffi/extproc.rs). Its call spec is private to sql/msgraph_sync.pkb.
 
-use super::args::{required_text, text_arg};
+use super::args::{required_text, text_arg, uploaded_or_required_text};
 use super::request::stored_call;
 use crate::ffi::*;
 use crate::outcome::Outcome;
@@ -61,10 +61,14 @@ pub extern "C" fn msgraph_xp_sync_round(
         // results too (the package reads one message path).
         stored_call(collections_handle, |uploaded| {
             let credential = required_text(credential, credential_ind, credential_len, "credential")?;
-            let collections: String = match uploaded {
-                Some(b) => String::from_utf8(b?).map_err(|_| Error::argument("the collections are not valid UTF-8"))?,
-                None => required_text(collections, collections_ind, collections_len, "collections")?.to_string(),
-            };
+            let collections = uploaded_or_required_text(
+                uploaded,
+                collections,
+                collections_ind,
+                collections_len,
+                "collections",
+                "collections",
+            )?;
             let options = text_arg(options, options_ind, options_len, "options")?;
             let options = with_cursor_of(options, previous)?;
             let resp = crate::sync_round::run(credential, &collections, Some(&options))?;
